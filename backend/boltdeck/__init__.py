@@ -1,0 +1,33 @@
+"""Boltdeck: a web console and HTTP API for Puppet Bolt."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None):
+    """Build the Flask app: settings, store, Bolt service, streaming manager, blueprints."""
+    from flask import Flask
+
+    from . import api, errors_http, extensions
+    from .config import REPO_ROOT, Settings
+
+    settings = Settings.load(overrides=config)
+    app = Flask(__name__, static_folder=str(REPO_ROOT / "frontend"), static_url_path="/static")
+    app.config["BOLTDECK_SETTINGS"] = settings
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25}
+    app.json.sort_keys = False
+    extensions.init_app(app, settings)
+    errors_http.init_app(app)
+    api.init_app(app)
+    return app
+
+
+def startup(app) -> list[str]:
+    """Work done once when a server process starts: recover executions a dead server left."""
+    from .extensions import services
+
+    with app.app_context():
+        return services().executions.recover()

@@ -1,0 +1,32 @@
+"""Inventory: targets and groups, one target's detail, and its gathered facts."""
+
+from flask import Blueprint
+
+from ..errors import NotFoundError
+from ..extensions import services
+
+bp = Blueprint("inventory", __name__, url_prefix="/api")
+
+
+def _target(name: str):
+    inventory = services().bolt.inventory()
+    resolved = inventory.expand([name]) if name in inventory.aliases or name in inventory.targets else []
+    if not resolved:
+        raise NotFoundError(f"target {name!r} is not in the inventory", details={"target": name})
+    return inventory.targets[resolved[0]]
+
+
+@bp.get("/inventory")
+def show_inventory():
+    return services().bolt.inventory().describe()
+
+
+@bp.get("/inventory/targets/<name>")
+def show_target(name: str):
+    return _target(name).detail()
+
+
+@bp.get("/targets/<name>/facts")
+def show_facts(name: str):
+    target = _target(name)
+    return {"target": target.name, "facts": services().bolt.facts(target.name)}

@@ -1,0 +1,121 @@
+"""WS /api/ws: several subscriptions per socket, filters, unsubscribe and cancel."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import gevent
+import gevent.lock
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+from ..errors import BoltdeckError
+from ..extensions import Services, services
+from ..streaming import HEARTBEAT
+
+sock = Sock()
+log = logging.getLogger(__name__)
+
+# include filter key -> event types it governs; errors, status, result, start and complete always pass.
+FILTERS = {"output": {"stdout", "stderr", "command"}, "log": {"log"}, "progress": {"progress"}}
+ALWAYS = {"start", "status", "result", "error", "complete"}
+
+
+@sock.route("/api/ws")
+def websocket(ws):
+    WebSocketSession(ws, services()).run()
+
+
+class WebSocketSession:
+    """One socket: a receive loop and a greenlet per subscription, sends serialised by a lock."""
+
+    def __init__(self, ws, found: Services):
+        self.ws = ws
+        self.found = found
+        self.subscriptions: dict[str, gevent.Greenlet] = {}
+        self._send_lock = gevent.lock.Semaphore()
+
+    def run(self) -> None:
+        try:
+            while True:
+                message = self.ws.receive()
+                if message is None:
+                    continue
+                self.handle(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            gevent.killall(list(self.subscriptions.values()))
+
+    def handle(self, message: str | bytes) -> None:
+        try:
+            data = json.loads(message)
+        except ValueError:
+            return self.error("invalid_json", "messages must be JSON objects")
+        if not isinstance(data, dict):
+            return self.error("invalid_message", "messages must be JSON objects")
+        kind = data.get("type")
+        execution_id = data.get("executionId")
+        if kind not in ("subscribe", "unsubscribe", "cancel"):
+            return self.error("unknown_type", f"unknown message type {kind!r}", execution_id)
+        if not isinstance(execution_id, str) or not execution_id:
+            return self.error("validation_error", "executionId is required", execution_id)
+        try:
+            getattr(self, kind)(execution_id, data)
+        except BoltdeckError as exc:
+            self.error(exc.code, exc.message, execution_id)
+
+    def subscribe(self, execution_id: str, data: dict[str, Any]) -> None:
+        after = data.get("after", 0)
+        include = data.get("include") or {}
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            return self.error("validation_error", "after must be a non-negative integer", execution_id)
+        if not isinstance(include, dict) or not all(k in FILTERS for k in include):
+            return self.error("validation_error", f"include keys must be among {sorted(FILTERS)}", execution_id)
+        wanted = set(ALWAYS)
+        for key, types in FILTERS.items():
+            if include.get(key, True):
+                wanted |= types
+        types = self.found.streams.visible_types(execution_id, wanted)
+        self.unsubscribe(execution_id, {}, quiet=True)
+        self.send({"type": "subscription_confirmed", "executionId": execution_id, "after": after})
+        self.subscriptions[execution_id] = gevent.spawn(self._forward, execution_id, after, types)
+
+    def _forward(self, execution_id: str, after: int, types: frozenset[str]) -> None:
+        events = self.found.streams.follow(execution_id, after, "websocket", types)
+        try:
+            for item in events:
+                if item is not HEARTBEAT:
+                    self.send_raw(item.body)
+        except ConnectionClosed:
+            pass
+        finally:
+            events.close()
+            if self.subscriptions.get(execution_id) is gevent.getcurrent():
+                del self.subscriptions[execution_id]
+
+    def unsubscribe(self, execution_id: str, data: dict[str, Any], quiet: bool = False) -> None:
+        greenlet = self.subscriptions.pop(execution_id, None)
+        if greenlet is not None:
+            greenlet.kill()
+        if not quiet:
+            self.send({"type": "unsubscribed", "executionId": execution_id})
+
+    def cancel(self, execution_id: str, data: dict[str, Any]) -> None:
+        execution = self.found.executions.cancel(execution_id)
+        self.send({"type": "cancel_accepted", "executionId": execution_id, "status": execution["status"]})
+
+    def error(self, code: str, message: str, execution_id: Any = None) -> None:
+        body = {"type": "error", "code": code, "message": message}
+        if isinstance(execution_id, str):
+            body["executionId"] = execution_id
+        self.send(body)
+
+    def send(self, body: dict[str, Any]) -> None:
+        self.send_raw(json.dumps(body))
+
+    def send_raw(self, text: str) -> None:
+        with self._send_lock:
+            self.ws.send(text)

@@ -1,0 +1,1 @@
+"""Everything that knows the bolt CLI: argv builders, output parser, runner, metadata readers."""

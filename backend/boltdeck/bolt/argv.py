@@ -1,0 +1,90 @@
+"""Build bolt argv lists (never shell strings) for every kind of run Boltdeck starts."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any, Iterable, Sequence
+
+# Patterns for values that end up inside a shell command on the target (Puppet options).
+PUPPET_ENVIRONMENT = re.compile(r"^[a-z0-9_]{1,64}$")
+PUPPET_TAG = re.compile(r"^[a-z0-9_][a-z0-9_:.\-]{0,127}$")
+TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*(::[a-z][a-z0-9_]*)*$")
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:\-]*$")
+RUN_AS_USER = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
+REDACTED = "Sensitive [value redacted]"
+
+
+def run_flags(targets: Sequence[str], project: str) -> list[str]:
+    """Flags every execution carries: targets, JSON format, live stream, no rerun file, the project."""
+    return [
+        "--targets", ",".join(targets),
+        "--format", "json",
+        "--stream",
+        "--no-save-rerun",
+        "--project", project,
+    ]  # fmt: skip
+
+
+def command_run(bolt: str, command: str, targets: Sequence[str], project: str, run_as: str | None = None) -> list[str]:
+    argv = [bolt, "command", "run", command, *run_flags(targets, project)]
+    if run_as:
+        argv += ["--run-as", run_as]
+    return argv
+
+
+def task_run(bolt: str, task: str, params: dict[str, Any], targets: Sequence[str], project: str) -> list[str]:
+    """Task parameters go through --params as JSON so their types reach the task exactly."""
+    return [bolt, "task", "run", task, "--params", json.dumps(params, sort_keys=True), *run_flags(targets, project)]
+
+
+def puppet_agent_command(
+    noop: bool = False, environment: str | None = None, tags: Iterable[str] = (), debug: bool = False
+) -> str:
+    """The shell command Bolt runs on each target for a Puppet agent run (values pre-validated)."""
+    words = ["puppet", "agent", "--test", "--color=false", "--detailed-exitcodes"]
+    if noop:
+        words.append("--noop")
+    if environment:
+        words += ["--environment", environment]
+    tags = list(tags)
+    if tags:
+        words += ["--tags", ",".join(tags)]
+    if debug:
+        words.append("--debug")
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def package_params(action: str, name: str, version: str | None = None) -> dict[str, str]:
+    params = {"action": action, "name": name}
+    if version:
+        params["version"] = version
+    return params
+
+
+def inventory_show(bolt: str, project: str) -> list[str]:
+    return [bolt, "inventory", "show", "--targets", "all", "--detail", "--format", "json", "--project", project]
+
+
+def task_show(bolt: str, project: str, task: str | None = None) -> list[str]:
+    return [bolt, "task", "show", *([task] if task else []), "--format", "json", "--project", project]
+
+
+def facts_run(bolt: str, target: str, project: str) -> list[str]:
+    return [bolt, "task", "run", "facts", "--targets", target, "--format", "json", "--no-save-rerun", "--project", project]
+
+
+def version(bolt: str) -> list[str]:
+    return [bolt, "--version"]
+
+
+def display(argv: Sequence[str], sensitive: Iterable[str] = ()) -> str:
+    """Render argv for people, with Sensitive task parameter values redacted."""
+    sensitive = set(sensitive)
+    shown = list(argv)
+    if sensitive and "--params" in shown:
+        i = shown.index("--params") + 1
+        params = json.loads(shown[i])
+        shown[i] = json.dumps({k: (REDACTED if k in sensitive else v) for k, v in params.items()}, sort_keys=True)
+    return shlex.join(shown)

@@ -1,0 +1,139 @@
+"""The append-only event log of one execution: seq assigned, stored, then published."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+import gevent
+import gevent.lock
+
+from ..storage.store import ExecutionStore, StoredEvent
+from .model import utcnow
+
+Publisher = Callable[[str, StoredEvent], None]
+OUTPUT_TYPES = ("stdout", "stderr", "log")
+MAX_CHUNK_BYTES = 64 * 1024
+
+
+class EventLog:
+    """Append events for one execution; store first, publish second, one writer at a time."""
+
+    def __init__(self, store: ExecutionStore, publish: Publisher, execution_id: str, next_seq: int = 1):
+        self._store = store
+        self._publish = publish
+        self.execution_id = execution_id
+        self._next_seq = next_seq
+        self._lock = gevent.lock.RLock()
+
+    def append(self, type_: str, data: dict[str, Any], target: str | None = None) -> StoredEvent:
+        with self._lock:
+            seq = self._next_seq
+            body = json.dumps(
+                {
+                    "seq": seq,
+                    "type": type_,
+                    "executionId": self.execution_id,
+                    "timestamp": utcnow(),
+                    "target": target,
+                    "data": data,
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            self._store.append_event(self.execution_id, seq, type_, target, body)
+            self._next_seq = seq + 1
+            event = StoredEvent(seq, type_, target, body)
+        self._publish(self.execution_id, event)
+        return event
+
+
+class OutputRecorder:
+    """Coalesce output into events (not debounce) and enforce the per-execution output cap.
+
+    The first chunk after a quiet window is appended at once; chunks arriving within
+    `window` seconds of the last appended one are merged per (type, target) and appended
+    when the window closes. Any other event flushes pending output first, so order holds.
+    """
+
+    def __init__(self, log: EventLog, window: float, cap_bytes: int, clock: Callable[[], float] = time.monotonic):
+        self.log = log
+        self._window = window
+        self._cap = cap_bytes
+        self._clock = clock
+        self._used = 0
+        self.truncated = False
+        self.dropped_bytes = 0
+        self._pending_key: tuple[str, str | None] | None = None
+        self._pending: list[str] = []
+        self._pending_size = 0
+        self._last_append = float("-inf")
+        self._timer_armed = False
+        self._timer_generation = 0
+
+    def output(self, type_: str, target: str | None, text: str) -> None:
+        """Record a chunk of stdout, stderr or log text, within the output cap."""
+        if self.truncated:
+            self.dropped_bytes += len(text.encode("utf-8"))
+            return
+        encoded = text.encode("utf-8")
+        if self._used + len(encoded) <= self._cap:
+            self._used += len(encoded)
+            self._coalesce((type_, target), text)
+            return
+        kept = encoded[: self._cap - self._used].decode("utf-8", errors="ignore")
+        self._used = self._cap
+        self.truncated = True
+        self.dropped_bytes += len(encoded) - len(kept.encode("utf-8"))
+        if kept:
+            self._coalesce((type_, target), kept)
+        self.event("log", self._truncation_notice(target))
+
+    def _coalesce(self, key: tuple[str, str | None], text: str) -> None:
+        if self._pending and key != self._pending_key:
+            self.flush()
+        now = self._clock()
+        if not self._pending and now - self._last_append >= self._window:
+            self._append_output(key, text, now)
+            return
+        self._pending_key = key
+        self._pending.append(text)
+        self._pending_size += len(text)
+        if self._pending_size >= MAX_CHUNK_BYTES:
+            self.flush()
+        elif not self._timer_armed:
+            delay = max(0.0, self._window - (now - self._last_append))
+            self._timer_armed = True
+            gevent.spawn_later(delay, self._on_timer, self._timer_generation)
+
+    def event(self, type_: str, data: dict[str, Any], target: str | None = None) -> StoredEvent:
+        """Append a non-output event, after any pending output."""
+        self.flush()
+        return self.log.append(type_, data, target)
+
+    def flush(self) -> None:
+        if self._timer_armed:  # a timer still sleeping becomes a no-op
+            self._timer_armed = False
+            self._timer_generation += 1
+        if self._pending:
+            key, text = self._pending_key, "".join(self._pending)
+            self._pending, self._pending_key, self._pending_size = [], None, 0
+            self._append_output(key, text, self._clock())
+
+    def _on_timer(self, generation: int) -> None:
+        if self._timer_armed and generation == self._timer_generation:
+            self.flush()
+
+    def _append_output(self, key: tuple[str, str | None], text: str, now: float) -> None:
+        self._last_append = now
+        self.log.append(key[0], {"text": text}, key[1])
+
+    def _truncation_notice(self, target: str | None) -> dict[str, Any]:
+        return {
+            "text": f"Output truncated: this execution reached BOLTDECK_MAX_OUTPUT_BYTES ({self._cap} bytes); "
+            "later output is neither recorded nor streamed. The execution runs on and its results are kept.\n",
+            "truncated": True,
+            "limitBytes": self._cap,
+            "atTarget": target,
+        }

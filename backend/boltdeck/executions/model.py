@@ -1,0 +1,66 @@
+"""Execution kinds, statuses and the rules that decide a final status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+KINDS = ("command", "task", "puppet", "package")
+
+QUEUED, RUNNING = "queued", "running"
+SUCCESS, PARTIAL, FAILED = "success", "partial", "failed"
+CANCELLED, TIMED_OUT, INTERRUPTED = "cancelled", "timed_out", "interrupted"
+STATUSES = (QUEUED, RUNNING, SUCCESS, PARTIAL, FAILED, CANCELLED, TIMED_OUT, INTERRUPTED)
+FINAL = frozenset({SUCCESS, PARTIAL, FAILED, CANCELLED, TIMED_OUT, INTERRUPTED})
+
+# Which status may follow which: the one place that says so.
+TRANSITIONS = {
+    QUEUED: {RUNNING, CANCELLED, INTERRUPTED, FAILED},
+    RUNNING: {SUCCESS, PARTIAL, FAILED, CANCELLED, TIMED_OUT, INTERRUPTED},
+}
+
+# Event types; without expert mode only the lifecycle ones are shown.
+LIFECYCLE_EVENTS = frozenset({"start", "progress", "result", "status", "error", "complete"})
+EXPERT_EVENTS = frozenset({"command", "stdout", "stderr", "log"})
+EVENT_TYPES = LIFECYCLE_EVENTS | EXPERT_EVENTS
+
+# Puppet agent --detailed-exitcodes: 0 no changes, 2 changes applied; 1, 4, 6 are failures.
+PUPPET_SUCCESS_CODES = frozenset({0, 2})
+
+
+def utcnow() -> str:
+    """Now as ISO-8601 UTC with milliseconds, sortable as text."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def can_move(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(current, set())
+
+
+def settle_puppet_result(result: dict[str, Any]) -> dict[str, Any]:
+    """Reinterpret a Puppet agent result: exit 2 (changes applied) is a success, not a failure."""
+    if result.get("exitCode") in PUPPET_SUCCESS_CODES and result["status"] == "failure":
+        error = result.get("error") or {}
+        if error.get("kind") in (None, "puppetlabs.tasks/command-error"):
+            result = {**result, "status": "success", "error": None}
+    result["changed"] = result.get("exitCode") == 2
+    return result
+
+
+def final_status(results: Iterable[dict[str, Any]], expected: Iterable[str], bolt_failed: bool) -> str:
+    """success when every expected target succeeded; partial when some did; failed otherwise."""
+    by_target = {r["target"]: r["status"] for r in results}
+    expected = list(expected) or list(by_target)
+    ok = sum(1 for t in expected if by_target.get(t) == "success")
+    if expected and ok == len(expected) and not (bolt_failed and not by_target):
+        return SUCCESS
+    return PARTIAL if ok else FAILED
+
+
+def summarize(results: Iterable[dict[str, Any]], expected: Iterable[str]) -> dict[str, Any]:
+    by_target = {r["target"]: r["status"] for r in results}
+    targets = list(dict.fromkeys([*expected, *by_target]))
+    succeeded = [t for t in targets if by_target.get(t) == "success"]
+    failed = [t for t in targets if by_target.get(t) == "failure"]
+    missing = [t for t in targets if t not in by_target]
+    return {"targets": len(targets), "succeeded": succeeded, "failed": failed, "noResult": missing}

@@ -1,0 +1,362 @@
+"""ExecutionService: start, queue, run, cancel, time out, rerun and recover executions."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+import gevent.event
+
+from ..bolt import parser
+from ..bolt.cli import BoltCli, bolt_environment
+from ..bolt.runner import BoltProcess, kill_orphans
+from ..config import Settings
+from ..errors import ConflictError, NotFoundError, StorageError, ValidationError
+from ..storage.store import ExecutionFilter, ExecutionStore
+from ..streaming.manager import StreamingExecutionManager
+from . import model
+from .log import EventLog, OutputRecorder
+from .plans import Plan, make_plan
+
+log = logging.getLogger(__name__)
+EXECUTION_ENV_MARKER = "BOLTDECK_EXECUTION_ID"
+
+
+class SlotQueue:
+    """At most `limit` executions run at once; the rest wait in FIFO order."""
+
+    @dataclass
+    class _Waiter:
+        execution_id: str
+        ready: gevent.event.Event = field(default_factory=gevent.event.Event)
+        cancelled: bool = False
+
+    def __init__(self, limit: int):
+        self.limit = max(1, limit)
+        self.running = 0
+        self._waiting: deque[SlotQueue._Waiter] = deque()
+
+    def acquire(self, execution_id: str) -> bool:
+        """Block until a slot is free; False when the wait was cancelled."""
+        if self.running < self.limit and not self._waiting:
+            self.running += 1
+            return True
+        waiter = self._Waiter(execution_id)
+        self._waiting.append(waiter)
+        waiter.ready.wait()
+        return not waiter.cancelled
+
+    def release(self) -> None:
+        if self._waiting:
+            self._waiting.popleft().ready.set()  # the slot passes straight to the next in line
+        else:
+            self.running -= 1
+
+    def discard(self, execution_id: str) -> bool:
+        for waiter in self._waiting:
+            if waiter.execution_id == execution_id:
+                self._waiting.remove(waiter)
+                waiter.cancelled = True
+                waiter.ready.set()
+                return True
+        return False
+
+    def position(self, execution_id: str) -> int | None:
+        for i, waiter in enumerate(self._waiting):
+            if waiter.execution_id == execution_id:
+                return i + 1
+        return None
+
+
+@dataclass
+class _Runtime:
+    """What exists only while an execution is queued or running in this process."""
+
+    plan: Plan
+    recorder: OutputRecorder
+    deadline: float
+    process: BoltProcess | None = None
+    stop_reason: str | None = None  # cancelled | timed_out | interrupted
+    done: gevent.event.Event = field(default_factory=gevent.event.Event)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bolt_errors: int = 0
+
+
+class ExecutionService:
+    def __init__(self, settings: Settings, store: ExecutionStore, bolt: BoltCli, streams: StreamingExecutionManager):
+        self.settings = settings
+        self.store = store
+        self.bolt = bolt
+        self.streams = streams
+        self.slots = SlotQueue(settings.max_concurrent_executions)
+        self._runtimes: dict[str, _Runtime] = {}
+        self._accepting = True
+
+    # starting ---------------------------------------------------------------------------
+    def start(self, kind: str, request: dict[str, Any], parent: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate, record as queued, and schedule an execution; returns its record."""
+        if not self._accepting:
+            raise ConflictError("the server is shutting down", code="shutting_down", status=503)
+        timeout = request.get("timeoutSeconds") or self.settings.execution_timeout_seconds
+        if timeout > self.settings.execution_timeout_seconds:
+            raise ValidationError(
+                f"timeoutSeconds must be at most {self.settings.execution_timeout_seconds:g}",
+                details={"timeoutSeconds": [f"at most {self.settings.execution_timeout_seconds:g}"]},
+            )
+        plan = make_plan(kind, request, self.bolt)
+        execution_id = uuid.uuid4().hex
+        row = {
+            "id": execution_id,
+            "kind": kind,
+            "status": model.QUEUED,
+            "targets": plan.targets,
+            "request": {**plan.stored_request, "hasSensitive": plan.has_sensitive},
+            "expert_mode": bool(request.get("expertMode")),
+            "command_line": plan.display,
+            "parent_id": parent["id"] if parent else None,
+            "rerun_scope": parent.get("scope") if parent else None,
+            "timeout_seconds": float(timeout),
+            "created_at": model.utcnow(),
+        }
+        self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
+        recorder = self._recorder(execution_id, next_seq=1)
+        self._runtimes[execution_id] = _Runtime(plan, recorder, deadline=float(timeout))
+        recorder.event(
+            "start",
+            {
+                "kind": kind,
+                "status": model.QUEUED,
+                "targets": plan.targets,
+                "expandedTargets": plan.expanded_targets,
+                "expertMode": row["expert_mode"],
+                "timeoutSeconds": float(timeout),
+                "parentId": row["parent_id"],
+            },
+        )
+        gevent.spawn(self._run, execution_id)
+        return self.store.get_execution(execution_id)
+
+    def rerun(self, execution_id: str, scope: str) -> dict[str, Any]:
+        """Start a new execution with the same request, on all or only the failed targets."""
+        original = self.require(execution_id)
+        if original["status"] not in model.FINAL:
+            raise ConflictError("only a finished execution can be re-run", details={"status": original["status"]})
+        request = dict(original["request"])
+        if request.pop("hasSensitive", False):
+            raise ConflictError(
+                "this execution had Sensitive task parameters, which Boltdeck does not store; start a new run",
+                code="sensitive_parameters",
+            )
+        if scope == "failed":
+            summary = original.get("summary") or {}
+            failed = [*summary.get("failed", []), *summary.get("noResult", [])]
+            if not failed:
+                raise ConflictError("the execution has no failed targets to re-run", code="nothing_to_rerun")
+            request["targets"] = failed
+        return self.start(original["kind"], request, parent={"id": execution_id, "scope": scope})
+
+    # running ----------------------------------------------------------------------------
+    def _run(self, execution_id: str) -> None:
+        runtime = self._runtimes[execution_id]
+        exit_code: int | None = None
+        try:
+            if not self.slots.acquire(execution_id):
+                self._finish(execution_id, runtime, None)
+                return
+            try:
+                if runtime.stop_reason is None:
+                    exit_code = self._run_bolt(execution_id, runtime)
+            finally:
+                self.slots.release()
+            self._finish(execution_id, runtime, exit_code)
+        except Exception:  # the execution must still reach a final status
+            log.exception("execution %s crashed", execution_id)
+            runtime.bolt_errors += 1
+            self._finish(execution_id, runtime, exit_code, crashed=True)
+
+    def _run_bolt(self, execution_id: str, runtime: _Runtime) -> int | None:
+        self._set_status(execution_id, runtime.recorder, model.RUNNING, started_at=model.utcnow())
+        runtime.recorder.event("command", {"argv": runtime.plan.display})
+        started = time.monotonic()
+        process = BoltProcess(
+            runtime.plan.argv,
+            on_stdout=lambda raw: self._on_stdout(runtime, raw),
+            on_stderr=lambda raw: self._on_stderr(runtime, raw),
+            env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}),
+            cwd=self.bolt.project,
+        )
+        try:
+            process.start()
+        except OSError as exc:
+            runtime.bolt_errors += 1
+            runtime.recorder.event("error", {"kind": "boltdeck/spawn-error", "message": f"cannot start bolt: {exc}"})
+            return None
+        runtime.process = process
+        if runtime.stop_reason is not None:  # cancelled while bolt was being spawned
+            process.terminate(self.settings.kill_grace_seconds)
+        code = process.wait(timeout=max(0.0, runtime.deadline - (time.monotonic() - started)))
+        if code is None:
+            runtime.stop_reason = runtime.stop_reason or model.TIMED_OUT
+            code = process.terminate(self.settings.kill_grace_seconds)
+        return code
+
+    def _on_stdout(self, runtime: _Runtime, raw: bytes) -> None:
+        line = parser.classify_stdout(parser.decode(raw).removesuffix("\n"))
+        if line.kind == "stream":
+            runtime.recorder.output(line.stream, line.target, line.text)
+        elif line.kind == "item":
+            self._record_result(runtime, parser.result_of(line.payload))
+        elif line.kind == "error":
+            runtime.bolt_errors += 1
+            runtime.recorder.event("error", parser.error_of(line.payload))
+        elif line.kind == "log":
+            runtime.recorder.output("log", None, line.text + "\n")
+
+    def _on_stderr(self, runtime: _Runtime, raw: bytes) -> None:
+        text = parser.clean_stderr(parser.decode(raw).removesuffix("\n"))
+        if text is not None:
+            runtime.recorder.output("log", None, text + "\n")
+
+    def _record_result(self, runtime: _Runtime, result: dict[str, Any]) -> None:
+        if runtime.plan.kind == "puppet":
+            result = model.settle_puppet_result(result)
+        result = _cap_result(result, self.settings.max_output_bytes)
+        runtime.results[result["target"]] = result
+        self.store.save_result(runtime.recorder.log.execution_id, result)
+        runtime.recorder.event("result", result, target=result["target"])
+
+    def _finish(self, execution_id: str, runtime: _Runtime, exit_code: int | None, crashed: bool = False) -> None:
+        """Write the final status and the `complete` event, whatever happened."""
+        try:
+            results = list(runtime.results.values())
+            expected = runtime.plan.expanded_targets
+            status = runtime.stop_reason or model.final_status(results, expected, runtime.bolt_errors > 0 or crashed)
+            summary = model.summarize(results, expected)
+            record = self.store.get_execution(execution_id)
+            started = record.get("started_at") or record["created_at"]
+            finished = model.utcnow()
+            duration_ms = _ms_between(started, finished)
+            self._set_status(
+                execution_id,
+                runtime.recorder,
+                status,
+                finished_at=finished,
+                exit_code=exit_code,
+                duration_ms=duration_ms,
+                summary=summary,
+            )
+            runtime.recorder.event(
+                "complete", {"status": status, "exitCode": exit_code, "durationMs": duration_ms, "summary": summary}
+            )
+        except StorageError:
+            log.exception("could not record the end of execution %s", execution_id)
+        finally:
+            runtime.done.set()
+            self._runtimes.pop(execution_id, None)
+
+    def _set_status(self, execution_id: str, recorder: OutputRecorder, status: str, **fields: Any) -> None:
+        """The one place a status changes: check the move, store it, append a `status` event."""
+        record = self.require(execution_id)
+        if not model.can_move(record["status"], status):
+            raise ConflictError(f"execution {execution_id} cannot go from {record['status']} to {status}")
+        self.store.update_execution(execution_id, status=status, **fields)
+        recorder.event("status", {"status": status, "previous": record["status"]})
+
+    # control ----------------------------------------------------------------------------
+    def cancel(self, execution_id: str) -> dict[str, Any]:
+        """Cancel a queued or running execution; a finished one is a 409."""
+        record = self.require(execution_id)
+        runtime = self._runtimes.get(execution_id)
+        if record["status"] in model.FINAL or runtime is None:
+            raise ConflictError(
+                f"execution is already {record['status']}", code="not_cancellable", details={"status": record["status"]}
+            )
+        self._stop(execution_id, runtime, model.CANCELLED)
+        return self.store.get_execution(execution_id)
+
+    def _stop(self, execution_id: str, runtime: _Runtime, reason: str) -> None:
+        if runtime.stop_reason is None:
+            runtime.stop_reason = reason
+        if self.slots.discard(execution_id):
+            return
+        if runtime.process is not None:
+            gevent.spawn(runtime.process.terminate, self.settings.kill_grace_seconds)
+
+    def wait(self, execution_id: str, timeout: float | None = None) -> dict[str, Any]:
+        runtime = self._runtimes.get(execution_id)
+        if runtime is not None:
+            runtime.done.wait(timeout)
+        return self.require(execution_id)
+
+    def shutdown(self, timeout: float) -> None:
+        """Stop accepting runs; stop running ones and record them as interrupted."""
+        self._accepting = False
+        runtimes = list(self._runtimes.items())
+        for execution_id, runtime in runtimes:
+            self._stop(execution_id, runtime, model.INTERRUPTED)
+        deadline = time.monotonic() + timeout
+        for _, runtime in runtimes:
+            runtime.done.wait(max(0.0, deadline - time.monotonic()))
+
+    def recover(self) -> list[str]:
+        """Mark executions left queued/running by a dead server as interrupted; kill their orphans."""
+        ids = self.store.unfinished_execution_ids()
+        if ids:
+            killed = kill_orphans(EXECUTION_ENV_MARKER, set(ids))
+            log.warning("recovering %d interrupted executions (killed %d orphaned processes)", len(ids), killed)
+        for execution_id in ids:
+            record = self.store.get_execution(execution_id)
+            recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
+            finished = model.utcnow()
+            duration_ms = _ms_between(record.get("started_at") or record["created_at"], finished)
+            results = self.store.get_results(execution_id)
+            summary = model.summarize(results, record["targets"])
+            self._set_status(execution_id, recorder, model.INTERRUPTED, finished_at=finished, duration_ms=duration_ms, summary=summary)
+            recorder.event(
+                "complete",
+                {"status": model.INTERRUPTED, "exitCode": None, "durationMs": duration_ms, "summary": summary},
+            )
+        return ids
+
+    # reading ----------------------------------------------------------------------------
+    def require(self, execution_id: str) -> dict[str, Any]:
+        record = self.store.get_execution(execution_id)
+        if record is None:
+            raise NotFoundError(f"execution {execution_id} does not exist", details={"executionId": execution_id})
+        return record
+
+    def list(self, query: ExecutionFilter) -> tuple[list[dict[str, Any]], int]:
+        return self.store.list_executions(query)
+
+    def active_count(self) -> int:
+        return len(self._runtimes)
+
+    def queue_position(self, execution_id: str) -> int | None:
+        return self.slots.position(execution_id)
+
+    def _recorder(self, execution_id: str, next_seq: int) -> OutputRecorder:
+        event_log = EventLog(self.store, self.streams.publish, execution_id, next_seq)
+        return OutputRecorder(
+            event_log, self.settings.stream_coalesce_ms / 1000.0, self.settings.max_output_bytes
+        )
+
+
+def _cap_result(result: dict[str, Any], cap: int) -> dict[str, Any]:
+    """Keep stored results within the output cap too (Bolt repeats all output in its result)."""
+    for key in ("stdout", "stderr"):
+        text = result.get(key)
+        if isinstance(text, str) and len(text) > cap:
+            result = {**result, key: text[:cap], "truncated": True}
+    return result
+
+
+def _ms_between(start_iso: str, end_iso: str) -> int:
+    from datetime import datetime
+
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return int((datetime.strptime(end_iso, fmt) - datetime.strptime(start_iso, fmt)).total_seconds() * 1000)

@@ -1,0 +1,142 @@
+"""Request schemas: the shape of every body and query string Boltdeck accepts."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from marshmallow import RAISE, Schema, fields, validate, validates
+from marshmallow import ValidationError as SchemaError
+
+from ..bolt import argv as bolt_argv
+from ..errors import ValidationError
+from ..executions.model import KINDS, STATUSES
+
+MAX_COMMAND_BYTES = 64 * 1024
+NOT_A_FLAG = validate.Regexp(r"^[^-]", error="must not start with '-' (Bolt would read it as an option)")
+
+
+def load(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate data with a schema; problems become a 400 naming each field."""
+    if data is None or (schema.many is False and not isinstance(data, Mapping)):
+        raise ValidationError("the request body must be a JSON object", details={"body": ["expected a JSON object"]})
+    try:
+        return schema.load(data)
+    except SchemaError as exc:
+        messages = _flatten(exc.messages)
+        summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in messages.items())
+        raise ValidationError(f"invalid request: {summary}", details=messages) from None
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "body"] = list(messages)
+    else:
+        flat[prefix or "body"] = [str(messages)]
+    return flat
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class RunRequestSchema(_Strict):
+    targets = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=255), NOT_A_FLAG]),
+        required=True,
+        validate=validate.Length(min=1, max=1000, error="must name between 1 and 1000 targets or groups"),
+    )
+    expertMode = fields.Boolean(load_default=False)
+    timeoutSeconds = fields.Float(validate=validate.Range(min=1, error="must be at least 1 second"))
+
+
+class CommandRunSchema(RunRequestSchema):
+    command = fields.String(required=True)
+    runAs = fields.String(validate=validate.Regexp(bolt_argv.RUN_AS_USER, error="is not a valid user name"))
+
+    @validates("command")
+    def _check_command(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise SchemaError("must not be empty")
+        if "\x00" in value:
+            raise SchemaError("must not contain NUL characters")
+        if len(value.encode("utf-8")) > MAX_COMMAND_BYTES:
+            raise SchemaError(f"must be at most {MAX_COMMAND_BYTES} bytes")
+        if value.startswith("-"):
+            raise SchemaError("must not start with '-' (Bolt would read it as an option)")
+
+
+class TaskRunSchema(RunRequestSchema):
+    task = fields.String(
+        required=True,
+        validate=validate.Regexp(bolt_argv.TASK_NAME, error="is not a valid task name (like module::task)"),
+    )
+    params = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]*$")), load_default=dict)
+
+
+class PuppetRunSchema(RunRequestSchema):
+    noop = fields.Boolean(load_default=False)
+    environment = fields.String(
+        validate=validate.Regexp(bolt_argv.PUPPET_ENVIRONMENT, error="must be lower-case letters, digits and _")
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Regexp(bolt_argv.PUPPET_TAG, error="is not a valid Puppet tag")),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
+    debug = fields.Boolean(load_default=False)
+
+
+class PackageRunSchema(RunRequestSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["install", "uninstall", "upgrade", "status"]))
+    name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=255),
+            validate.Regexp(bolt_argv.PACKAGE_NAME, error="must match [A-Za-z0-9][A-Za-z0-9.+_:-]*"),
+        ],
+    )
+    version = fields.String(
+        validate=[
+            validate.Length(max=128),
+            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9.+_:~\-]*$", error="is not a valid package version"),
+        ]
+    )
+
+
+class RerunSchema(_Strict):
+    scope = fields.String(load_default="all", validate=validate.OneOf(["all", "failed"]))
+
+
+def _csv_of(choices: tuple[str, ...]) -> fields.Field:
+    return fields.List(fields.String(validate=validate.OneOf(choices)), load_default=list)
+
+
+class ExecutionQueryArgsSchema(_Strict):
+    status = _csv_of(STATUSES)
+    kind = _csv_of(KINDS)
+    target = fields.String(validate=validate.Length(min=1, max=255))
+    since = fields.AwareDateTime(default_timezone=None)
+    until = fields.AwareDateTime(default_timezone=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class EventsQueryArgsSchema(_Strict):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    before = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
+class StreamQueryArgsSchema(_Strict):
+    after = fields.Integer(validate=validate.Range(min=0))
+
+
+class OutputQueryArgsSchema(_Strict):
+    format = fields.String(load_default="txt", validate=validate.OneOf(["txt", "ansi"]))
+    target = fields.String(validate=validate.Length(min=1, max=255))

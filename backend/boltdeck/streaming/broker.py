@@ -1,0 +1,90 @@
+"""Wake subscribers when new events of an execution are stored (in-process; Redis later)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+import gevent.event
+
+from ..storage.store import StoredEvent
+
+
+class Subscription(Protocol):
+    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
+        """Wait for events; return (events in order, overflowed). Empty and False on timeout."""
+
+    def close(self) -> None: ...
+
+
+class Broker(Protocol):
+    """What the manager needs from a broker; an implementation for several processes slots in here."""
+
+    def publish(self, execution_id: str, event: StoredEvent) -> None: ...
+
+    def subscribe(self, execution_id: str, maxsize: int) -> Subscription: ...
+
+    def subscriber_count(self, execution_id: str | None = None) -> int: ...
+
+
+class _QueueSubscription:
+    """A bounded queue: when full it drops its content and says so, so the reader re-reads the store."""
+
+    def __init__(self, broker: "InProcessBroker", execution_id: str, maxsize: int):
+        self._broker = broker
+        self.execution_id = execution_id
+        self._maxsize = max(1, maxsize)
+        self._queue: deque[StoredEvent] = deque()
+        self._overflowed = False
+        self._wakeup = gevent.event.Event()
+        self.closed = False
+
+    def push(self, event: StoredEvent) -> None:
+        if len(self._queue) >= self._maxsize:
+            self._queue.clear()
+            self._overflowed = True
+        else:
+            self._queue.append(event)
+        self._wakeup.set()
+
+    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
+        if not self._queue and not self._overflowed:
+            self._wakeup.wait(timeout)
+        self._wakeup.clear()
+        events, overflowed = list(self._queue), self._overflowed
+        self._queue.clear()
+        self._overflowed = False
+        return events, overflowed
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._broker._remove(self)
+
+
+class InProcessBroker:
+    """Fan events out to subscribers in this process."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[_QueueSubscription]] = {}
+
+    def publish(self, execution_id: str, event: StoredEvent) -> None:
+        for subscription in tuple(self._subscribers.get(execution_id, ())):
+            subscription.push(event)
+
+    def subscribe(self, execution_id: str, maxsize: int) -> _QueueSubscription:
+        subscription = _QueueSubscription(self, execution_id, maxsize)
+        self._subscribers.setdefault(execution_id, set()).add(subscription)
+        return subscription
+
+    def subscriber_count(self, execution_id: str | None = None) -> int:
+        if execution_id is not None:
+            return len(self._subscribers.get(execution_id, ()))
+        return sum(len(s) for s in self._subscribers.values())
+
+    def _remove(self, subscription: _QueueSubscription) -> None:
+        subscribers = self._subscribers.get(subscription.execution_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[subscription.execution_id]

@@ -1,0 +1,25 @@
+"""Server-Sent Events encoding: pure functions from events to bytes."""
+
+from __future__ import annotations
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-transform",
+    "X-Accel-Buffering": "no",
+    "Connection": "keep-alive",
+}
+
+
+def encode_event(seq: int, event_type: str, data: str) -> bytes:
+    """One SSE frame; every line of data (split on \\r\\n, \\r or \\n) gets its own `data:` field."""
+    lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body = "".join(f"data: {line}\n" for line in lines)
+    return f"id: {seq}\nevent: {event_type}\n{body}\n".encode("utf-8")
+
+
+def encode_comment(text: str = "ping") -> bytes:
+    return f": {text}\n\n".encode("utf-8")
+
+
+def encode_retry(milliseconds: int) -> bytes:
+    return f"retry: {int(milliseconds)}\n\n".encode("utf-8")
