@@ -12,6 +12,8 @@ from typing import Callable, Mapping, Sequence
 import gevent
 from gevent import subprocess
 
+from .reaper import GroupReaper
+
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -42,12 +44,14 @@ class BoltProcess:
         on_stderr: LineCallback,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        reaper: "GroupReaper | None" = None,
     ):
         self.argv = list(argv)
         self._on_stdout = on_stdout
         self._on_stderr = on_stderr
         self._env = dict(env) if env is not None else None
         self._cwd = cwd
+        self._reaper = reaper
         self.proc: subprocess.Popen | None = None
         self._readers: list[gevent.Greenlet] = []
 
@@ -67,6 +71,8 @@ class BoltProcess:
             preexec_fn=_child_setup(os.getpid()),
             close_fds=True,
         )
+        if self._reaper is not None:
+            self._reaper.track(self.proc.pid)
         self._readers = [
             gevent.spawn(_pump, self.proc.stdout, self._on_stdout),
             gevent.spawn(_pump, self.proc.stderr, self._on_stderr),
@@ -81,6 +87,8 @@ class BoltProcess:
             return None
         self._kill_group(signal.SIGKILL)  # nothing of the group may outlive the run
         gevent.joinall(self._readers)
+        if self._reaper is not None:
+            self._reaper.untrack(self.proc.pid)
         return code
 
     def terminate(self, grace: float) -> int:

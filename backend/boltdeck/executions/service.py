@@ -14,6 +14,7 @@ import gevent.event
 
 from ..bolt import parser
 from ..bolt.cli import BoltCli, bolt_environment
+from ..bolt.reaper import GroupReaper
 from ..bolt.runner import BoltProcess, kill_orphans
 from ..config import Settings
 from ..errors import ConflictError, NotFoundError, StorageError, ValidationError
@@ -96,6 +97,7 @@ class ExecutionService:
         self.slots = SlotQueue(settings.max_concurrent_executions)
         self._runtimes: dict[str, _Runtime] = {}
         self._accepting = True
+        self._reaper = GroupReaper()  # starts its watchdog process on first use
 
     # starting ---------------------------------------------------------------------------
     def start(self, kind: str, request: dict[str, Any], parent: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -189,6 +191,7 @@ class ExecutionService:
             on_stderr=lambda raw: self._on_stderr(runtime, raw),
             env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}),
             cwd=self.bolt.project,
+            reaper=self._reaper,
         )
         try:
             process.start()
@@ -277,6 +280,7 @@ class ExecutionService:
                 f"execution is already {record['status']}", code="not_cancellable", details={"status": record["status"]}
             )
         self._stop(execution_id, runtime, model.CANCELLED)
+        runtime.done.wait(self.settings.kill_grace_seconds + 1)  # answer with the final state
         return self.store.get_execution(execution_id)
 
     def _stop(self, execution_id: str, runtime: _Runtime, reason: str) -> None:
@@ -302,6 +306,7 @@ class ExecutionService:
         deadline = time.monotonic() + timeout
         for _, runtime in runtimes:
             runtime.done.wait(max(0.0, deadline - time.monotonic()))
+        self._reaper.close()
 
     def recover(self) -> list[str]:
         """Mark executions left queued/running by a dead server as interrupted; kill their orphans."""

@@ -1,0 +1,82 @@
+"""History list, detail, polling, output download and rerun (issue 2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from .helpers import events_of
+
+
+def test_history_filters_and_pagination(make_server):
+    live = make_server()
+    ok = live.run("/api/commands", {"targets": ["localhost"], "command": "echo a"}, wait=True).json()
+    bad = live.run("/api/commands", {"targets": ["local2"], "command": "exit 1"}, wait=True).json()
+    task = live.run("/api/tasks/run", {"targets": ["localhost"], "task": "demo::fail"}, wait=True).json()
+    listing = live.api("GET", "/api/executions").json()
+    assert listing["total"] == 3
+    assert [e["id"] for e in listing["items"]] == [task["id"], bad["id"], ok["id"]]
+    assert [e["id"] for e in live.api("GET", "/api/executions?status=failed").json()["items"]] == [task["id"], bad["id"]]
+    assert [e["id"] for e in live.api("GET", "/api/executions?kind=task").json()["items"]] == [task["id"]]
+    assert [e["id"] for e in live.api("GET", "/api/executions?target=local2").json()["items"]] == [bad["id"]]
+    page = live.api("GET", "/api/executions?limit=1&offset=1").json()
+    assert page["total"] == 3 and [e["id"] for e in page["items"]] == [bad["id"]]
+    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    assert live.api("GET", "/api/executions", params={"since": future}).json()["total"] == 0
+    assert live.api("GET", "/api/executions", params={"until": future}).json()["total"] == 3
+    bad_filter = live.api("GET", "/api/executions?status=nope")
+    assert bad_filter.status_code == 400 and "status.0" in bad_filter.json()["error"]["details"]
+
+
+def test_history_group_run_is_found_by_member_target(server):
+    execution = server.run("/api/commands", {"targets": ["local"], "command": "true"}, wait=True).json()
+    found = server.api("GET", "/api/executions?target=local2&limit=500").json()["items"]
+    assert execution["id"] in [e["id"] for e in found]
+
+
+def test_history_polling_pages_with_next_after(server):
+    body = {"targets": ["localhost"], "command": "for i in 1 2 3; do echo $i; sleep 0.05; done", "expertMode": True}
+    execution = server.run("/api/commands", body, wait=True).json()
+    collected, after = [], 0
+    while True:
+        page = server.api("GET", f"/api/executions/{execution['id']}/events?after={after}&limit=2").json()
+        collected += page["events"]
+        after = page["nextAfter"]
+        if page["complete"]:
+            break
+    assert [e["seq"] for e in collected] == list(range(1, len(collected) + 1))
+    stdout = "".join(e["data"]["text"] for e in collected if e["type"] == "stdout")
+    assert stdout == "1\n2\n3\n"
+
+
+def test_history_output_download_txt_and_ansi(server):
+    command = "printf '\\033[32mgreen\\033[0m\\n'; echo plain >&2"
+    execution = server.run("/api/commands", {"targets": ["localhost"], "command": command, "expertMode": True}, wait=True)
+    execution_id = execution.json()["id"]
+    ansi = server.api("GET", f"/api/executions/{execution_id}/output?format=ansi&target=localhost")
+    assert ansi.text == "\x1b[32mgreen\x1b[0m\nplain\n"
+    txt = server.api("GET", f"/api/executions/{execution_id}/output")
+    assert txt.text == "[localhost] green\n[localhost] plain\n"
+    assert "attachment" in txt.headers["Content-Disposition"]
+
+
+def test_history_rerun_all_and_failed_only(server):
+    original = server.run("/api/commands", {"targets": ["localhost", "down01"], "command": "echo r"}, wait=True).json()
+    assert original["status"] == "partial"
+    failed = server.api("POST", f"/api/executions/{original['id']}/rerun?wait=true", json={"scope": "failed"}).json()
+    assert failed["targets"] == ["down01"] and failed["parentId"] == original["id"] and failed["rerunScope"] == "failed"
+    everything = server.api("POST", f"/api/executions/{original['id']}/rerun", json={})
+    assert everything.status_code == 202
+    rerun = server.wait_final(everything.json()["executionId"])
+    assert rerun["targets"] == ["localhost", "down01"] and rerun["status"] == "partial"
+    ok = server.run("/api/commands", {"targets": ["localhost"], "command": "true"}, wait=True).json()
+    nothing = server.api("POST", f"/api/executions/{ok['id']}/rerun", json={"scope": "failed"})
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_to_rerun"
+    assert server.api("POST", f"/api/executions/{ok['id']}/rerun", json={"scope": "some"}).status_code == 400
+
+
+def test_history_sensitive_task_parameter_is_never_stored_or_shown(server):
+    body = {"targets": ["localhost"], "task": "demo::json", "params": {"name": "x", "secret": "hunter2"}, "expertMode": True}
+    execution = server.run("/api/tasks/run", body, wait=True).json()
+    assert execution["status"] == "success"
+    assert "hunter2" not in str(execution) and "hunter2" not in str(events_of(server, execution["id"]))
+    assert server.api("POST", f"/api/executions/{execution['id']}/rerun", json={}).status_code == 409
