@@ -99,6 +99,6 @@ def test_runs_expert_mode_exposes_command_and_output_events(server):
     expert_types = {e["type"] for e in events_of(server, expert.json()["id"])}
     plain_types = {e["type"] for e in events_of(server, plain.json()["id"])}
     assert {"command", "stdout", "start", "result", "status", "complete"} <= expert_types
-    assert plain_types == {"start", "status", "result", "complete"}
+    assert plain_types == {"start", "status", "result", "progress", "complete"}
     assert plain.json()["commandLine"] is None
     assert "command run" in expert.json()["commandLine"]

@@ -118,7 +118,7 @@ def test_sse_idle_stream_shows_heartbeats(server):
 def test_sse_non_expert_stream_carries_lifecycle_only(server):
     execution_id = _start(server, "echo secret-output; echo err >&2", expert=False)
     types = {f.event for f in _stream(server, execution_id).events()}
-    assert types == {"start", "status", "result", "complete"}
+    assert types == {"start", "status", "result", "progress", "complete"}
     assert not types & {"command", "stdout", "stderr", "log"}
 
 

@@ -232,6 +232,11 @@ class ExecutionService:
         runtime.results[result["target"]] = result
         self.store.save_result(runtime.recorder.log.execution_id, result)
         runtime.recorder.event("result", result, target=result["target"])
+        done, total = len(runtime.results), max(len(runtime.plan.expanded_targets), len(runtime.results))
+        runtime.recorder.event(
+            "progress",
+            {"percent": round(100 * done / total), "phase": "targets", "completed": done, "total": total},
+        )
 
     def _finish(self, execution_id: str, runtime: _Runtime, exit_code: int | None, crashed: bool = False) -> None:
         """Write the final status and the `complete` event, whatever happened."""
