@@ -27,7 +27,23 @@ def create_app(config: Mapping[str, Any] | None = None):
 
 def startup(app) -> list[str]:
     """Work done once when a server process starts: recover executions a dead server left."""
+    import gevent
+
     from .extensions import services
 
     with app.app_context():
-        return services().executions.recover()
+        found = services()
+        recovered = found.executions.recover()
+    gevent.spawn(_warm_caches, found.bolt)
+    return recovered
+
+
+def _warm_caches(bolt) -> None:
+    """Ask Bolt for its inventory and version once at start-up, so the first run answers fast."""
+    from .errors import BoltdeckError
+
+    try:
+        bolt.inventory()
+        bolt.version()
+    except BoltdeckError:
+        pass  # /api/health and the first request report the problem

@@ -48,3 +48,23 @@ def test_inventory_tasks_list_and_detail(server):
     params = {p["name"]: p for p in hello["parameters"]}
     assert params["name"]["required"] is True and params["name"]["type"] == "String[1]"
     assert server.api("GET", "/api/tasks/nosuch::task").status_code == 404
+
+
+def test_inventory_edit_is_seen_without_restart(make_server, tmp_path):
+    import shutil
+    import time
+
+    from ..conftest import TEST_PROJECT
+
+    project = tmp_path / "project"
+    shutil.copytree(TEST_PROJECT, project, symlinks=False)
+    live = make_server(bolt_project=str(project))
+    body = {"targets": ["newbox"], "command": "true"}
+    assert live.run("/api/commands", body).status_code == 400
+    inventory = (project / "inventory.yaml").read_text()
+    (project / "inventory.yaml").write_text(
+        inventory + "  - name: extra\n    targets:\n      - uri: localhost\n        name: newbox\n"
+        "    config:\n      transport: local\n"
+    )
+    time.sleep(2.1)  # unknown names re-read the inventory at most every 2 s
+    assert live.run("/api/commands", body, wait=True).json()["status"] == "success"

@@ -173,3 +173,20 @@ def test_sse_server_shutdown_ends_streams_cleanly(make_server):
     reader.join(10)
     assert not reader.is_alive() and stream.closed_by_server
     assert collected[-1].event == "complete" and collected[-1].json["data"]["status"] == "interrupted"
+
+
+def test_sse_flood_is_coalesced_events_bounded_bytes_kept(server):
+    lines = 40000
+    execution_id = _start(server, f"seq 1 {lines}")
+    frames = list(_stream(server, execution_id).events())
+    stdout_frames = [f for f in frames if f.event == "stdout"]
+    text = "".join(f.json["data"]["text"] for f in stdout_frames)
+    assert text == "".join(f"{i}\n" for i in range(1, lines + 1))  # every byte, in order
+    first = stdout_frames[0].json["timestamp"]
+    last = stdout_frames[-1].json["timestamp"]
+    from datetime import datetime
+
+    span = (datetime.fromisoformat(last.rstrip("Z")) - datetime.fromisoformat(first.rstrip("Z"))).total_seconds()
+    window = 0.005  # BOLTDECK_STREAM_COALESCE_MS default
+    assert len(stdout_frames) < lines / 20, len(stdout_frames)
+    assert len(stdout_frames) <= span / window + 10, (len(stdout_frames), span)

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import gevent
 from gevent import subprocess
 
 from ..errors import BoltError, BoltUnavailableError, NotFoundError
@@ -18,6 +19,7 @@ from .parser import classify_stdout, decode, result_of
 from .tasks import TaskMetadata
 
 QUERY_TIMEOUT_SECONDS = 120
+MIN_REFRESH_SECONDS = 2.0  # a flood of bad names cannot make Boltdeck spawn bolt per request
 
 
 def bolt_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -43,6 +45,7 @@ class BoltCli:
     cache_seconds: float = 30.0
     facts_cache_seconds: float = 300.0
     _cache: dict[str, _Cached] = field(default_factory=dict)
+    _refreshing: set[str] = field(default_factory=set)
 
     def path(self) -> str | None:
         """Absolute path of the bolt executable, or None when it cannot be found."""
@@ -68,7 +71,11 @@ class BoltCli:
         except BoltError:
             return None
 
-    def inventory(self) -> Inventory:
+    def inventory(self, fresh: bool = False) -> Inventory:
+        """The inventory; `fresh` re-reads it now (for example before rejecting an unknown name)."""
+        hit = self._cache.get("inventory")
+        if fresh and hit and time.monotonic() - hit.at >= MIN_REFRESH_SECONDS:
+            self._cache.pop("inventory", None)
         return self._cached("inventory", self.cache_seconds, self._read_inventory)
 
     def task_list(self) -> list[dict[str, Any]]:
@@ -122,12 +129,24 @@ class BoltCli:
 
     # plumbing ---------------------------------------------------------------------------
     def _cached(self, key: str, ttl: float, load: Callable[[], Any]) -> Any:
+        """Serve from cache; a stale entry is served while one greenlet reloads it (Bolt is slow)."""
         hit = self._cache.get(key)
-        if hit and time.monotonic() - hit.at < ttl:
-            return hit.value
-        value = load()
-        self._cache[key] = _Cached(value, time.monotonic())
-        return value
+        if hit is None:
+            value = load()
+            self._cache[key] = _Cached(value, time.monotonic())
+            return value
+        if time.monotonic() - hit.at >= ttl and key not in self._refreshing:
+            self._refreshing.add(key)
+            gevent.spawn(self._reload, key, load)
+        return hit.value
+
+    def _reload(self, key: str, load: Callable[[], Any]) -> None:
+        try:
+            self._cache[key] = _Cached(load(), time.monotonic())
+        except BoltError:
+            self._cache.pop(key, None)  # the next caller sees the error itself
+        finally:
+            self._refreshing.discard(key)
 
     def _run(self, argv: list[str], check: bool = True) -> str:
         try:

@@ -29,6 +29,9 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
     targets = list(dict.fromkeys(request["targets"]))
     inventory = bolt.inventory()
     unknown = inventory.unknown_names(targets)
+    if unknown:  # the cached inventory may predate an edit: look again before refusing
+        inventory = bolt.inventory(fresh=True)
+        unknown = inventory.unknown_names(targets)
     if unknown:
         raise ValidationError(
             f"unknown target or group: {', '.join(unknown)} (not in the Bolt inventory)",
