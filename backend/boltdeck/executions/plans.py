@@ -40,27 +40,10 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
     expanded = inventory.expand(targets)
     if not expanded:
         raise ValidationError("the targets name no inventory target", details={"targets": ["selects no target"]})
-    project = bolt.project
-    sensitive: list[str] = []
+    argv, sensitive = _argv_for(kind, request, bolt, bin_path, targets)
     stored = dict(request)
-    if kind == "command":
-        argv = bolt_argv.command_run(bin_path, request["command"], targets, project, request.get("runAs"))
-    elif kind == "task":
-        sensitive = _check_task(bolt, request["task"], request.get("params") or {})
-        argv = bolt_argv.task_run(bin_path, request["task"], request.get("params") or {}, targets, project)
-        stored["params"] = {
-            k: (bolt_argv.REDACTED if k in sensitive else v) for k, v in (request.get("params") or {}).items()
-        }
-    elif kind == "puppet":
-        command = bolt_argv.puppet_agent_command(
-            request.get("noop", False), request.get("environment"), request.get("tags") or (), request.get("debug", False)
-        )
-        argv = bolt_argv.command_run(bin_path, command, targets, project)
-    elif kind == "package":
-        params = bolt_argv.package_params(request["action"], request["name"], request.get("version"))
-        argv = bolt_argv.task_run(bin_path, "package", params, targets, project)
-    else:
-        raise ValidationError(f"unknown execution kind {kind!r}", details={"kind": ["unknown"]})
+    if sensitive and request.get("params"):
+        stored["params"] = {k: (bolt_argv.REDACTED if k in sensitive else v) for k, v in request["params"].items()}
     return Plan(
         kind=kind,
         argv=argv,
@@ -70,6 +53,28 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
         stored_request=stored,
         has_sensitive=bool(sensitive and set(sensitive) & set(request.get("params") or {})),
     )
+
+
+def _argv_for(
+    kind: str, request: dict[str, Any], bolt: BoltCli, bin_path: str, targets: list[str]
+) -> tuple[list[str], list[str]]:
+    """The bolt argv of one kind of run, and the names of its Sensitive parameters."""
+    project = bolt.project
+    if kind == "command":
+        return bolt_argv.command_run(bin_path, request["command"], targets, project, request.get("runAs")), []
+    if kind == "task":
+        params = request.get("params") or {}
+        sensitive = _check_task(bolt, request["task"], params)
+        return bolt_argv.task_run(bin_path, request["task"], params, targets, project), sensitive
+    if kind == "puppet":
+        command = bolt_argv.puppet_agent_command(
+            request.get("noop", False), request.get("environment"), request.get("tags") or (), request.get("debug", False)
+        )
+        return bolt_argv.command_run(bin_path, command, targets, project), []
+    if kind == "package":
+        params = bolt_argv.package_params(request["action"], request["name"], request.get("version"))
+        return bolt_argv.task_run(bin_path, "package", params, targets, project), []
+    raise ValidationError(f"unknown execution kind {kind!r}", details={"kind": ["unknown"]})
 
 
 def _check_task(bolt: BoltCli, name: str, params: dict[str, Any]) -> list[str]:
