@@ -21,7 +21,12 @@ def init_app(app) -> None:
     def _http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         body = {"error": {"code": code, "message": exc.description or exc.name, "details": {}}}
-        return jsonify(body), exc.code or 500
+        response = jsonify(body)
+        response.status_code = exc.code or 500
+        for name, value in exc.get_headers():  # e.g. Allow on 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -80,3 +80,20 @@ def test_history_sensitive_task_parameter_is_never_stored_or_shown(server):
     assert execution["status"] == "success"
     assert "hunter2" not in str(execution) and "hunter2" not in str(events_of(server, execution["id"]))
     assert server.api("POST", f"/api/executions/{execution['id']}/rerun", json={}).status_code == 409
+
+
+def test_history_time_filters_compare_ancient_years_correctly(server):
+    """Regression: a year below 1000 was formatted without zero padding and sorted after 2026."""
+    before = server.api("GET", "/api/executions", params={"until": "0535-02-05T21:06:44Z"}).json()
+    assert before["total"] == 0
+    overflow = server.api("GET", "/api/executions", params={"since": "0001-01-01T00:00:00+05:00"})
+    assert overflow.status_code == 400 and "since" in overflow.json()["error"]["details"]
+    huge = server.api("GET", "/api/executions", params={"offset": str(10**20)})
+    assert huge.status_code == 400 and "offset" in huge.json()["error"]["details"]
+
+
+def test_history_output_download_of_odd_target_name(server):
+    """Regression: a non-latin-1 target name in the download file name raised a 500."""
+    execution = server.run("/api/commands", {"targets": ["localhost"], "command": "true"}, wait=True).json()
+    response = server.api("GET", f"/api/executions/{execution['id']}/output", params={"target": "\U0008f780\x06"})
+    assert response.status_code == 200 and response.text == ""

@@ -5,14 +5,30 @@ from __future__ import annotations
 from flask import send_from_directory
 
 from ..config import REPO_ROOT
-from . import commands, executions, health, inventory, packages, puppet, streaming, tasks, ws
+from . import commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
+
+# Defence in depth for the UI: only our own scripts run, even if some output slipped into markup.
+UI_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def init_app(app) -> None:
-    for module in (health, inventory, tasks, commands, puppet, packages, executions, streaming):
+    app.url_map.converters["task"] = tasks.TaskNameConverter
+    for module in (health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi):
         app.register_blueprint(module.bp)
     ws.sock.init_app(app)
 
+    # The browser UI is a single page: every client-side route answers the same index.html.
     @app.get("/")
-    def index():
-        return send_from_directory(REPO_ROOT / "frontend", "index.html")
+    @app.get("/inventory")
+    @app.get("/targets/<path:name>")
+    @app.get("/run")
+    @app.get("/executions")
+    @app.get("/executions/<execution_id>")
+    def index(**_route_args):
+        response = send_from_directory(REPO_ROOT / "frontend", "index.html", max_age=0)
+        response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

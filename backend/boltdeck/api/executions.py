@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timezone
 
 from flask import Blueprint, Response, request
 
 from ..bolt.parser import ANSI
+from ..errors import ValidationError
 from ..extensions import services
 from ..schemas import (
     EventPageSchema,
@@ -52,8 +54,14 @@ def _query_args() -> dict:
     return args
 
 
-def _iso(value) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if value else None
+def _iso(value, field: str) -> str | None:
+    """A filter time as the sortable UTC text the store compares (zero-padded year)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except OverflowError:
+        raise ValidationError(f"{field} is out of range", details={field: ["out of range"]}) from None
 
 
 @bp.get("")
@@ -63,8 +71,8 @@ def list_executions():
         status=args["status"],
         kind=args["kind"],
         target=args.get("target"),
-        since=_iso(args.get("since")),
-        until=_iso(args.get("until")),
+        since=_iso(args.get("since"), "since"),
+        until=_iso(args.get("until"), "until"),
         limit=args["limit"],
         offset=args["offset"],
     )
@@ -120,7 +128,8 @@ def download_output(execution_id: str):
     text = "".join(c if target else _prefixed(t, c) for t, c in chunks)
     if args["format"] == "txt":
         text = ANSI.sub("", text)
-    name = f"execution-{execution_id}{'-' + target if target else ''}.{args['format']}"
+    suffix = "-" + re.sub(r"[^A-Za-z0-9._-]", "_", target) if target else ""
+    name = f"execution-{execution_id}{suffix}.{args['format']}"
     return Response(
         text,
         mimetype="text/plain",

@@ -1,9 +1,8 @@
 """Tasks: the list, one task's metadata, and POST /api/tasks/run."""
 
 from flask import Blueprint
+from werkzeug.routing import BaseConverter
 
-from ..bolt.argv import TASK_NAME
-from ..errors import NotFoundError
 from ..extensions import services
 from ..schemas import TaskRunSchema
 from .runs import start_run
@@ -16,10 +15,14 @@ def list_tasks():
     return {"tasks": services().bolt.task_list()}
 
 
-@bp.get("/<name>")
+class TaskNameConverter(BaseConverter):
+    """A Bolt task name in a URL; `run` is taken by POST /api/tasks/run."""
+
+    regex = r"(?!run$)[a-z][a-z0-9_]*(?:::[a-z][a-z0-9_]*)*"
+
+
+@bp.get("/<task:name>")
 def show_task(name: str):
-    if not TASK_NAME.match(name):
-        raise NotFoundError(f"task {name!r} does not exist", details={"task": name})
     return services().bolt.task(name).to_dict()
 
 

@@ -30,7 +30,7 @@ PUPPET_SUCCESS_CODES = frozenset({0, 2})
 
 def utcnow() -> str:
     """Now as ISO-8601 UTC with milliseconds, sortable as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def can_move(current: str, new: str) -> bool:

@@ -56,13 +56,11 @@ class RunRequestSchema(_Strict):
 
 
 class CommandRunSchema(RunRequestSchema):
-    command = fields.String(required=True)
+    command = fields.String(required=True, validate=validate.Regexp(r"\S", error="must not be empty"))
     runAs = fields.String(validate=validate.Regexp(bolt_argv.RUN_AS_USER, error="is not a valid user name"))
 
     @validates("command")
     def _check_command(self, value: str, **_: Any) -> None:
-        if not value.strip():
-            raise SchemaError("must not be empty")
         if "\x00" in value:
             raise SchemaError("must not contain NUL characters")
         if len(value.encode("utf-8")) > MAX_COMMAND_BYTES:
@@ -124,17 +122,17 @@ class ExecutionQueryArgsSchema(_Strict):
     since = fields.AwareDateTime(default_timezone=None)
     until = fields.AwareDateTime(default_timezone=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class EventsQueryArgsSchema(_Strict):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    before = fields.Integer(validate=validate.Range(min=1))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
+    before = fields.Integer(validate=validate.Range(min=1, max=2**62))
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
 
 
 class StreamQueryArgsSchema(_Strict):
-    after = fields.Integer(validate=validate.Range(min=0))
+    after = fields.Integer(validate=validate.Range(min=0, max=2**62))
 
 
 class OutputQueryArgsSchema(_Strict):
