@@ -1,0 +1,322 @@
+// RealtimeOutputViewer (<bd-output-viewer execution-id="…">): one execution, live.
+// It follows the event log through ExecutionStream, batches DOM work per animation frame,
+// and shows per-target panes (stdout and stderr, merged or apart), Bolt's log, progress,
+// the results table and the controls.
+
+import { api, executionPath } from '../api.js';
+import { copyText, h, replace } from '../dom.js';
+import { OutputPane } from '../output-pane.js';
+import { countLines, errorText, LOG_PANE, piecesOf } from '../pieces.js';
+import { navigate } from '../router.js';
+import { ExecutionStream } from '../stream.js';
+import { ExecutionHeader } from './execution-header.js';
+import { FINAL_STATUSES, resultsTable, statusLabel } from './status.js';
+import { Tabs } from './tabs.js';
+
+const MAX_EARLIER_EVENTS = 256; // events per request when paging back
+const FRAME_FALLBACK_MS = 250; // flush even where animation frames are throttled (hidden tab)
+const FRAME_BUDGET_MS = 12; // time for applying events per frame (one event always goes through)
+
+export class RealtimeOutputViewer extends HTMLElement {
+  connectedCallback() {
+    this.executionId = this.getAttribute('execution-id');
+    this.queue = [];
+    this.panes = new Map();
+    this.touched = new Set();
+    this.results = new Map();
+    this.order = [];
+    this.errors = [];
+    this.state = { status: null, summary: null, startedAt: null, durationMs: null, exitCode: null };
+    this.build();
+    this.load();
+  }
+
+  disconnectedCallback() {
+    this.stream?.close();
+    this.stream = null;
+    clearInterval(this.ticker);
+    cancelAnimationFrame(this.frame);
+    clearTimeout(this.frameFallback);
+    this.frame = null;
+  }
+
+  build() {
+    this.header = new ExecutionHeader(this.executionId, {
+      cancel: () => this.cancel(),
+      rerun: (scope) => this.rerun(scope),
+      copyAll: () => this.copy(null),
+    });
+    this.tabs = new Tabs('Output', [], { onSelect: (key) => this.panes.get(key)?.shown() });
+    this.resultsBox = h('div', { class: 'table-scroll' }, h('p', { class: 'muted', text: 'No results yet.' }));
+    replace(this,
+      this.header.element,
+      h('section', { class: 'output-section', attrs: { 'aria-labelledby': 'output-heading' } },
+        h('h2', { id: 'output-heading', text: 'Output' }), this.tabs.element),
+      h('section', { attrs: { 'aria-labelledby': 'results-heading' } },
+        h('h2', { id: 'results-heading', text: 'Results' }), this.resultsBox));
+  }
+
+  async load() {
+    let execution;
+    try {
+      execution = await api(executionPath(this.executionId));
+    } catch (error) {
+      this.header.title.textContent = 'Execution not available';
+      this.header.showAlert(error.status === 404 ? `There is no execution ${this.executionId}.` : error.message);
+      this.header.showConnection('failed');
+      return;
+    }
+    if (!this.isConnected) return;
+    this.expertMode = Boolean(execution.expertMode);
+    this.header.showRecord(execution);
+    this.showRecordState(execution);
+    this.ensurePane(LOG_PANE);
+    this.stream = new ExecutionStream(this.executionId, {
+      onEvents: (events) => this.enqueue(events),
+      onState: (state) => this.header.showConnection(state),
+    }).start();
+    this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  showRecordState(execution) {
+    Object.assign(this.state, {
+      status: execution.status,
+      summary: execution.summary,
+      startedAt: execution.startedAt ? Date.parse(execution.startedAt) : null,
+      durationMs: execution.durationMs,
+      exitCode: execution.exitCode,
+    });
+    for (const result of execution.results ?? []) this.results.set(result.target, result);
+    this.header.showStatus(execution.status, execution.summary);
+    this.header.showExitCode(execution.exitCode);
+    this.renderResults();
+    this.tick();
+  }
+
+  // ---------------------------------------------------------------------------- events
+
+  enqueue(events) {
+    for (const event of events) this.queue.push(event);
+    if (this.frame || !this.queue.length) return;
+    this.frame = requestAnimationFrame(() => this.flush());
+    this.frameFallback = setTimeout(() => this.flush(), FRAME_FALLBACK_MS);
+  }
+
+  /**
+   * Apply queued events, then touch the DOM once. Work per frame is bounded: events left over
+   * when the time budget is spent wait for the next frame, so a flood never blocks the page.
+   */
+  flush() {
+    cancelAnimationFrame(this.frame);
+    clearTimeout(this.frameFallback);
+    this.frame = null;
+    this.dirty = { summary: false, results: false };
+    const deadline = performance.now() + FRAME_BUDGET_MS;
+    let done = 0;
+    while (done < this.queue.length && (done === 0 || performance.now() < deadline)) {
+      this.apply(this.queue[done]);
+      done += 1;
+    }
+    this.queue = done === this.queue.length ? [] : this.queue.slice(done);
+    if (this.queue.length) this.enqueue([]);
+    for (const pane of this.touched) pane.render();
+    this.touched.clear();
+    if (this.dirty.summary) this.header.showStatus(this.state.status, this.state.summary);
+    if (this.dirty.results) this.renderResults();
+  }
+
+  apply(event) {
+    for (const piece of piecesOf(event, this.expertMode)) {
+      const pane = this.ensurePane(piece.pane);
+      pane.add(piece);
+      this.touched.add(pane);
+    }
+    HANDLERS[event.type]?.call(this, event, event.data ?? {});
+  }
+
+  setStatus(status) {
+    if (status === this.state.status) return;
+    this.state.status = status;
+    this.dirty.summary = true; // the badge sits in a role=status region: screen readers hear the change
+  }
+
+  /** After the end, read the stored results once more (the complete truth, also without expert mode). */
+  async refreshResults() {
+    try {
+      const execution = await api(executionPath(this.executionId));
+      if (!this.isConnected) return;
+      for (const result of execution.results ?? []) this.results.set(result.target, result);
+      this.renderResults();
+    } catch {
+      // the results from the stream stay on the page
+    }
+  }
+
+  tick() {
+    const { status, startedAt, durationMs } = this.state;
+    if (FINAL_STATUSES.has(status)) {
+      this.header.showElapsed(durationMs ?? (startedAt ? Date.now() - startedAt : null), false);
+      clearInterval(this.ticker);
+    } else {
+      this.header.showElapsed(startedAt ? Date.now() - startedAt : 0, status === 'running');
+    }
+  }
+
+  renderResults() {
+    for (const [target, result] of this.results) this.markTab(target, result.status);
+    replace(this.resultsBox, this.results.size
+      ? resultsTable([...this.results.values()], this.order)
+      : h('p', { class: 'muted', text: 'No results yet.' }));
+  }
+
+  // ---------------------------------------------------------------------------- panes
+
+  ensurePane(key) {
+    let pane = this.panes.get(key);
+    if (pane) return pane;
+    const isLog = key === LOG_PANE;
+    const label = isLog ? 'Bolt log' : (key || '(no target)');
+    pane = new OutputPane({ key, label, loadEarlier: (before, lines) => this.fetchEarlier(key, before, lines) });
+    this.panes.set(key, pane);
+    const button = this.tabs.add({
+      key, label, panel: this.panePanel(pane, isLog), before: isLog ? undefined : LOG_PANE,
+    });
+    button.append(h('span', { class: 'tab-status', attrs: { 'aria-hidden': 'true' } }));
+    if (!isLog && this.tabs.selected === LOG_PANE && this.panes.size === 2) this.tabs.select(key);
+    return pane;
+  }
+
+  panePanel(pane, isLog) {
+    const tools = [h('span', { class: 'spacer' }),
+      h('button', { type: 'button', text: isLog ? 'Copy log' : 'Copy pane', on: { click: () => this.copy(pane) } })];
+    if (!isLog) {
+      const target = encodeURIComponent(pane.key);
+      tools.push(['txt', 'ansi'].map((format) => h('a', {
+        class: 'button', download: '', text: `.${format}`,
+        href: `${executionPath(this.executionId)}/output?format=${format}&target=${target}`,
+        attrs: { 'aria-label': `Download ${pane.label} output as .${format}` },
+      })));
+    }
+    return h('div', { class: 'pane-panel' },
+      h('div', { class: 'pane-toolbar' }, isLog ? h('span', { class: 'muted', text: 'Bolt\'s own messages' }) : streamSwitch(pane), tools),
+      pane.element);
+  }
+
+  markTab(target, status) {
+    const button = this.tabs.items.get(target)?.button;
+    if (!button) return;
+    button.dataset.result = status;
+    button.querySelector('.tab-status').textContent = status === 'success' ? ' ✓' : ' ✗';
+    button.setAttribute('aria-label', `${target}: ${statusLabel(status)}`);
+  }
+
+  /** Pieces of one pane before `before`, paging back through the log until `lines` are found. */
+  async fetchEarlier(key, before, lines) {
+    let pieces = [];
+    let found = 0;
+    let cursor = before;
+    // Start small (an output event holds up to 64 KiB, thousands of lines), grow while short.
+    for (let limit = 4; ; limit = Math.min(limit * 4, MAX_EARLIER_EVENTS)) {
+      const page = await api(`${executionPath(this.executionId)}/events?before=${cursor}&limit=${limit}`);
+      const mine = page.events.flatMap((event) => piecesOf(event, this.expertMode)).filter((p) => p.pane === key);
+      pieces = mine.concat(pieces);
+      found += mine.reduce((n, piece) => n + (piece.seq < before - 1 ? countLines(piece.text) : 0), 0);
+      if (page.events.length < limit || page.events[0].seq <= 1) return { pieces, reachedStart: true };
+      cursor = page.events[0].seq;
+      if (found > lines) return { pieces, reachedStart: false };
+    }
+  }
+
+  // ---------------------------------------------------------------------------- actions
+
+  async cancel() {
+    const button = this.header.cancelButton;
+    button.disabled = true;
+    button.textContent = 'Cancelling…';
+    try {
+      const execution = await api(`${executionPath(this.executionId)}/cancel`, { method: 'POST' });
+      this.header.showAlert('');
+      if (!this.state.status || !FINAL_STATUSES.has(this.state.status)) this.header.showStatus(execution.status, execution.summary);
+    } catch (error) {
+      this.header.showAlert(`Could not cancel: ${error.message}`);
+    } finally {
+      button.disabled = false;
+      button.textContent = 'Cancel';
+    }
+  }
+
+  async rerun(scope) {
+    try {
+      const started = await api(`${executionPath(this.executionId)}/rerun`, { method: 'POST', body: { scope } });
+      navigate(`/executions/${encodeURIComponent(started.executionId)}`);
+    } catch (error) {
+      this.header.showAlert(`Could not rerun: ${error.message}`);
+      this.header.alert.focus();
+    }
+  }
+
+  /** Copy one pane (a target's whole output from the server; the log as shown) or everything. */
+  async copy(pane) {
+    let text;
+    if (pane?.key === LOG_PANE) {
+      text = pane.text();
+    } else {
+      const target = pane ? `&target=${encodeURIComponent(pane.key)}` : '';
+      try {
+        const response = await fetch(`${executionPath(this.executionId)}/output?format=txt${target}`);
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        text = await response.text();
+      } catch {
+        text = pane ? pane.text() : [...this.panes.values()].map((p) => p.text()).join('\n');
+      }
+    }
+    const ok = await copyText(text);
+    this.header.copyFeedback.textContent = ok ? `Copied ${countLines(text) || 1} line(s)` : 'Copy failed';
+  }
+}
+
+/** What each event type changes besides output (called with the viewer as `this`). */
+const HANDLERS = {
+  start(event, data) {
+    this.order = data.expandedTargets ?? data.targets ?? [];
+    for (const target of this.order) this.ensurePane(target);
+  },
+  command(event, data) {
+    this.header.showCommandLine(data.argv);
+  },
+  status(event, data) {
+    this.setStatus(data.status);
+    if (data.status === 'running' && !this.state.startedAt) this.state.startedAt = Date.parse(event.timestamp);
+  },
+  progress(event, data) {
+    this.header.showProgress(data);
+  },
+  result(event, data) {
+    this.results.set(data.target ?? event.target, data);
+    this.markTab(data.target ?? event.target, data.status);
+    this.dirty.results = true;
+  },
+  error(event, data) {
+    this.errors.push(errorText(data));
+    this.header.showAlert(`Bolt reported: ${this.errors.join(' · ')}`);
+  },
+  complete(event, data) {
+    Object.assign(this.state, { summary: data.summary, durationMs: data.durationMs, exitCode: data.exitCode });
+    this.setStatus(data.status);
+    this.dirty.summary = true; // the summary decides whether "rerun failed" makes sense
+    this.header.showExitCode(data.exitCode);
+    this.tick();
+    this.refreshResults();
+  },
+};
+
+/** Radio buttons choosing what a target pane shows: stdout and stderr merged, or one of them. */
+function streamSwitch(pane) {
+  const name = `show-${Math.random().toString(36).slice(2)}`;
+  const option = (value, label) => h('label', { class: 'segmented-option' },
+    h('input', { type: 'radio', name, value, checked: value === 'all', on: { change: () => pane.show(value) } }),
+    h('span', { text: label }));
+  return h('fieldset', { class: 'segmented' },
+    h('legend', { class: 'visually-hidden', text: `Streams shown for ${pane.label}` }),
+    option('all', 'stdout + stderr'), option('stdout', 'stdout'), option('stderr', 'stderr'));
+}

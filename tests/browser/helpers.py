@@ -1,0 +1,57 @@
+"""What browser tests share: a page wrapper and starting executions through the API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+
+
+@dataclass
+class UI:
+    """A page on a live server, with what the page did that a test must not miss."""
+
+    page: object
+    server: object
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.server.url + path)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / name
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def execution_id(self, timeout: float = 10_000) -> str:
+        """Wait for the execution page and answer its id."""
+        self.page.wait_for_url(re.compile(r"/executions/[0-9a-f]+$"), timeout=timeout)
+        return self.page.url.rsplit("/", 1)[1]
+
+    def wait_finished(self, timeout: float = 30_000) -> None:
+        self.page.wait_for_selector("bd-output-viewer .connection[data-state=finished]", timeout=timeout)
+
+    def pane_lines(self, target: str, stream: str | None = None) -> list[str]:
+        """Text of the rendered lines of a target's pane (optionally only stdout or stderr)."""
+        return self.page.evaluate(
+            """([target, stream]) => {
+                const tab = [...document.querySelectorAll('bd-output-viewer [role=tab]')]
+                    .find((t) => t.dataset.key === target);
+                if (!tab) return null;
+                const panel = document.getElementById(tab.getAttribute('aria-controls'));
+                const cls = stream === 'stdout' ? '.ln-out' : stream === 'stderr' ? '.ln-err' : '.ln';
+                return [...panel.querySelectorAll(cls)].map((line) => line.textContent);
+            }""",
+            [target, stream],
+        )
+
+
+def start(server, path: str, body: dict) -> str:
+    """Start an execution through the API; answer its id."""
+    response = server.run(path, body)
+    assert response.status_code == 202, response.text
+    return response.json()["executionId"]
