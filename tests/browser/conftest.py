@@ -23,7 +23,8 @@ EXPERT_MODE_ON = "localStorage.setItem('boltdeck.expertMode', '1')"
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (each test gets its own context)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a test dependency: missing means failing, not skipping
+
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     with sync_api.sync_playwright() as playwright:
