@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import socket
+from weakref import WeakKeyDictionary
+
 from flask import Blueprint, Response, request
 
 from ..errors import ValidationError
 from ..extensions import services
 from ..schemas import StreamQueryArgsSchema, load
 from ..streaming import HEARTBEAT
+from ..storage.store import StoredEvent
 from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
 
 bp = Blueprint("streaming", __name__, url_prefix="/api")
+PING = encode_comment("ping")
+# Each event is encoded once for all its subscribers (1,000 subscribers, one encoding); an
+# entry lives as long as the event object does, that is while some subscriber still holds it.
+_frames: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
 
 
 @bp.get("/executions/<execution_id>/stream")
@@ -19,7 +27,7 @@ def stream_execution(execution_id: str):
     after = args.get("after", 0)
     last_event_id = request.headers.get("Last-Event-ID")
     if last_event_id:
-        if not last_event_id.isdigit():
+        if not last_event_id.isdigit() or len(last_event_id) > 18:
             raise ValidationError(
                 "Last-Event-ID must be an event seq", details={"Last-Event-ID": ["must be a non-negative integer"]}
             )
@@ -33,16 +41,41 @@ def sse_response(execution_id: str, after: int) -> Response:
     types = found.streams.visible_types(execution_id)
     events = found.streams.follow(execution_id, after, "sse", types)
     retry_ms = found.settings.sse_retry_ms
+    _send_without_delay(request.environ)
 
     def body():
         try:
             yield encode_retry(retry_ms)
             for item in events:
-                yield encode_comment("ping") if item is HEARTBEAT else encode_event(item.seq, item.type, item.body)
+                yield PING if item is HEARTBEAT else _frame(item)
         finally:
             events.close()
 
     return Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
+
+
+def _frame(event: StoredEvent) -> bytes:
+    frame = _frames.get(event)
+    if frame is None:
+        frame = _frames[event] = encode_event(event.seq, event.type, event.body)
+    return frame
+
+
+def _send_without_delay(environ: dict) -> None:
+    """Set TCP_NODELAY on the stream's socket (gevent's server), so every event leaves at once.
+
+    With Nagle's algorithm an event written while the previous one is not yet acknowledged
+    waits for the client's delayed ACK, up to 40 ms; SSE events are small and often close
+    together (a burst, then its coalesced rest 5 ms later).
+    """
+    wsgi_input = environ.get("wsgi.input")
+    raw = getattr(getattr(wsgi_input, "rfile", wsgi_input), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # not a TCP socket (a test client, a Unix socket): nothing to tune
+            pass
 
 
 @bp.get("/streaming/stats")

@@ -74,14 +74,16 @@ class OutputRecorder:
 
     def output(self, type_: str, target: str | None, text: str) -> None:
         """Record a chunk of stdout, stderr or log text, within the output cap."""
+        # ASCII (most output) has as many bytes as characters: no need to encode just to count
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
         if self.truncated:
-            self.dropped_bytes += len(text.encode("utf-8"))
+            self.dropped_bytes += size
             return
-        encoded = text.encode("utf-8")
-        if self._used + len(encoded) <= self._cap:
-            self._used += len(encoded)
+        if self._used + size <= self._cap:
+            self._used += size
             self._coalesce((type_, target), text)
             return
+        encoded = text.encode("utf-8")
         kept = encoded[: self._cap - self._used].decode("utf-8", errors="ignore")
         self._used = self._cap
         self.truncated = True

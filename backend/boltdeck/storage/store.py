@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, create_engine, event, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, bindparam, create_engine, event, func, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StorageError
 from .schema import events, execution_targets, executions, migrate, results
 
 _JSON_COLUMNS = ("targets", "request", "summary")
+
+# Statements built once, executed with parameters: building one per call (`.values(...)`,
+# `column == value`) cost ~250 µs of SQLAlchemy work each, several times per output line.
+_INSERT_EXECUTION = executions.insert()
+_INSERT_TARGETS = execution_targets.insert()
+_UPDATE_EXECUTION = update(executions).where(executions.c.id == bindparam("b_id"))
+_GET_EXECUTION = select(executions).where(executions.c.id == bindparam("b_id"))
+_INSERT_EVENT = events.insert()
+_LAST_SEQ = select(func.max(events.c.seq)).where(events.c.execution_id == bindparam("b_id"))
+_EVENT_COLUMNS = (events.c.seq, events.c.type, events.c.target, events.c.body)
+_READ_EVENTS_PAGE = (
+    select(*_EVENT_COLUMNS)
+    .where(events.c.execution_id == bindparam("b_id"), events.c.seq > bindparam("b_after"))
+    .order_by(events.c.seq)
+    .limit(bindparam("b_limit"))
+)
+_DELETE_RESULT = results.delete().where(
+    results.c.execution_id == bindparam("b_id"), results.c.target == bindparam("b_target")
+)
+_INSERT_RESULT = results.insert()
+_GET_RESULTS = select(results).where(results.c.execution_id == bindparam("b_id")).order_by(results.c.target)
 
 
 @dataclass(frozen=True)
@@ -47,8 +69,16 @@ class ExecutionStore:
         self.url = url
         self.engine = _make_engine(url)
         migrate(self.engine)
+        _refresh_statistics(self.engine)
+        # Writes go through one connection kept open, one at a time (SQLite has one writer
+        # anyway): checking a pooled connection out and in cost ~80 µs per write, and an
+        # execution writes a few times per output chunk and per target result.
+        self._writer: Connection | None = None
+        self._write_lock = threading.RLock()
 
     def dispose(self) -> None:
+        with self._write_lock:
+            self._drop_writer()
         self.engine.dispose()
 
     # executions -------------------------------------------------------------------------
@@ -56,14 +86,16 @@ class ExecutionStore:
         """Insert a new execution and the target names it may be found by."""
         values = _encode(row)
         with self._begin() as conn:
-            conn.execute(executions.insert().values(**values))
+            conn.execute(_INSERT_EXECUTION, values)
             names = sorted(set(target_names))
             if names:
-                conn.execute(execution_targets.insert(), [{"execution_id": row["id"], "target": n} for n in names])
+                conn.execute(_INSERT_TARGETS, [{"execution_id": row["id"], "target": n} for n in names])
 
     def update_execution(self, execution_id: str, **fields: Any) -> None:
-        with self._begin() as conn:
-            conn.execute(update(executions).where(executions.c.id == execution_id).values(**_encode(fields)))
+        if not fields:
+            return
+        with self._begin() as conn:  # the SET clause comes from the parameters' keys
+            conn.execute(_UPDATE_EXECUTION, {"b_id": execution_id, **_encode(fields)})
 
     def add_execution_targets(self, execution_id: str, names: Iterable[str]) -> None:
         """Record more names (for example targets a group expanded to) for the target filter."""
@@ -79,7 +111,7 @@ class ExecutionStore:
 
     def get_execution(self, execution_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(executions).where(executions.c.id == execution_id)).mappings().first()
+            row = conn.execute(_GET_EXECUTION, {"b_id": execution_id}).mappings().first()
         return _decode(row) if row else None
 
     def list_executions(self, query: ExecutionFilter) -> tuple[list[dict[str, Any]], int]:
@@ -122,13 +154,12 @@ class ExecutionStore:
         """Store one event durably; the caller publishes only after this returns."""
         with self._begin() as conn:
             conn.execute(
-                events.insert().values(execution_id=execution_id, seq=seq, type=type_, target=target, body=body)
+                _INSERT_EVENT, {"execution_id": execution_id, "seq": seq, "type": type_, "target": target, "body": body}
             )
 
     def last_seq(self, execution_id: str) -> int:
         with self.engine.connect() as conn:
-            stmt = select(func.max(events.c.seq)).where(events.c.execution_id == execution_id)
-            return conn.execute(stmt).scalar() or 0
+            return conn.execute(_LAST_SEQ, {"b_id": execution_id}).scalar() or 0
 
     def read_events(
         self,
@@ -140,6 +171,10 @@ class ExecutionStore:
         before: int | None = None,
     ) -> list[StoredEvent]:
         """Events with seq > after (and < before), in order, optionally of some types or one target."""
+        if limit is not None and before is None and types is None and target is None:  # the replay path
+            with self.engine.connect() as conn:
+                rows = conn.execute(_READ_EVENTS_PAGE, {"b_id": execution_id, "b_after": after, "b_limit": limit})
+                return [StoredEvent(*row) for row in rows]
         stmt = select(events.c.seq, events.c.type, events.c.target, events.c.body).where(
             events.c.execution_id == execution_id, events.c.seq > after
         )
@@ -180,16 +215,12 @@ class ExecutionStore:
             "error": json.dumps(result.get("error")),
         }
         with self._begin() as conn:
-            conn.execute(
-                results.delete().where(results.c.execution_id == execution_id, results.c.target == result["target"])
-            )
-            conn.execute(results.insert().values(**values))
+            conn.execute(_DELETE_RESULT, {"b_id": execution_id, "b_target": result["target"]})
+            conn.execute(_INSERT_RESULT, values)
 
     def get_results(self, execution_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(results).where(results.c.execution_id == execution_id).order_by(results.c.target)
-            ).mappings()
+            rows = conn.execute(_GET_RESULTS, {"b_id": execution_id}).mappings()
             return [
                 {
                     "target": r["target"],
@@ -204,8 +235,22 @@ class ExecutionStore:
             ]
 
     # plumbing ---------------------------------------------------------------------------
-    def _begin(self):
-        return _Transaction(self.engine)
+    def _begin(self) -> "_Transaction":
+        return _Transaction(self)
+
+    def _writer_connection(self) -> Connection:
+        if self._writer is None or self._writer.closed or self._writer.invalidated:
+            self._drop_writer()
+            self._writer = self.engine.connect()
+        return self._writer
+
+    def _drop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except SQLAlchemyError:
+                pass
 
     def ping(self) -> bool:
         try:
@@ -217,22 +262,43 @@ class ExecutionStore:
 
 
 class _Transaction:
-    """engine.begin() that turns database failures into StorageError."""
+    """A write transaction on the store's writer connection; database failures become StorageError.
 
-    def __init__(self, engine: Engine):
-        self._ctx = engine.begin()
+    Commits when the block ends normally, rolls back (and re-raises) when it raises, like
+    engine.begin(). A connection that failed is dropped and opened afresh on the next write.
+    """
 
-    def __enter__(self):
+    def __init__(self, store: ExecutionStore):
+        self._store = store
+        self._tx = None
+
+    def __enter__(self) -> Connection:
+        self._store._write_lock.acquire()
         try:
-            return self._ctx.__enter__()
+            conn = self._store._writer_connection()
+            self._tx = conn.begin()
+            return conn
         except SQLAlchemyError as exc:
+            self._store._drop_writer()
+            self._store._write_lock.release()
             raise StorageError(f"database unavailable: {exc}") from exc
+        except BaseException:
+            self._store._write_lock.release()
+            raise
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, tb) -> bool:
         try:
-            return self._ctx.__exit__(*exc_info)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"database write failed: {exc}") from exc
+            if exc_type is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        except SQLAlchemyError as failure:
+            self._store._drop_writer()
+            if exc_type is None:
+                raise StorageError(f"database write failed: {failure}") from failure
+        finally:
+            self._store._write_lock.release()
+        return False
 
 
 def _make_engine(url: str) -> Engine:
@@ -251,6 +317,23 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner table statistics (ANALYZE, sampled so it stays fast on big files).
+
+    Without them SQLite guesses that `kind = ?` is selective and walks a quarter of the
+    history to answer a history page filtered by target, kind and status (50 ms at 100,000
+    executions instead of 3 ms). PostgreSQL keeps its statistics itself (autovacuum).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+    except SQLAlchemyError:  # statistics only help; a read-only or busy file still works without them
+        pass
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Boltdeck's benchmarks: `python -m bench [--quick|--smoke]` (see docs/performance.md)."""

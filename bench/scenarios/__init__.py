@@ -1,0 +1,13 @@
+"""The seven benchmark scenarios; each is `run(profile, ctx) -> ScenarioResult`."""
+
+from . import fanout, first_output, history, idle, latency, overhead, throughput
+
+SCENARIOS = {
+    "latency": latency,
+    "throughput": throughput,
+    "fanout": fanout,
+    "idle": idle,
+    "overhead": overhead,
+    "history": history,
+    "first_output": first_output,
+}

@@ -1,0 +1,46 @@
+"""The benchmarks at tiny sizes, so that their code cannot rot: no assertion on any timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = {"latency", "throughput", "fanout", "idle", "overhead", "history", "first_output"}
+
+
+def test_bench_smoke_reports_every_scenario_with_a_baseline(tmp_path):
+    out = tmp_path / "smoke.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOLTDECK_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the history file is generated, not taken from ~/.cache
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    data = json.loads(out.read_text())
+
+    assert set(data["scenarios"]) == SCENARIOS
+    for name, scenario in data["scenarios"].items():
+        assert scenario["error"] is None, (name, scenario["notes"])
+        assert scenario["baseline"].get("what"), name
+        measured = [row for row in scenario["rows"] if row["boltdeck"] is not None]
+        assert measured, name
+        assert any(isinstance(row["baseline"], (int, float)) for row in measured), f"{name} has no baseline figure"
+    assert data["scenarios"]["fanout"]["figures"]["all_received"] is True
+    assert data["scenarios"]["throughput"]["figures"]["runs"][0]["stdout_bytes"] == 200_000
+    assert "scenario" in done.stdout and "baseline" in done.stdout  # the table was printed
+
+
+def test_bench_sse_parser_times_each_frame_by_its_last_byte():
+    sys.path.insert(0, str(ROOT))
+    from bench.sse import parse_response
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunks = [(1, head + b"d\r\nretry: 3000\n\n\r\n"), (2, b"1e\r\nid: 1\nevent: stdout\ndata: {}"), (3, b"\n\n\r\n0\r\n\r\n")]
+    status, headers, frames = parse_response(chunks)
+    assert status == 200 and headers["transfer-encoding"] == "chunked"
+    assert [(f.arrived_ns, f.id, f.event, f.data) for f in frames] == [(1, None, None, None), (3, 1, "stdout", "{}")]
