@@ -32,6 +32,9 @@ def links_for(execution_id: str) -> dict[str, str]:
     return {"self": base, "stream": f"{base}/stream", "events": f"{base}/events"}
 
 
+EXECUTION_SCHEMA = ExecutionSchema()
+
+
 def execution_body(record: dict, with_results: bool = True) -> dict:
     """An execution as the API shows it; the command line only for expert-mode executions."""
     found = services()
@@ -42,7 +45,7 @@ def execution_body(record: dict, with_results: bool = True) -> dict:
     if with_results:
         data["results"] = found.store.get_results(record["id"])
     data["links"] = links_for(record["id"])
-    return ExecutionSchema().dump(data)
+    return EXECUTION_SCHEMA.dump(data)
 
 
 def _query_args() -> dict:
