@@ -40,6 +40,18 @@ class TimedRun:
 def floor_run(emit_args: list[str], expected_lines: int, timeout: float = 120) -> list[float]:
     """Spawn the emitter's shell command directly and time each line read off its pipe."""
     proc = subprocess.Popen(["sh", "-c", emit_command(*emit_args)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    return _time_pipe_lines(proc, STAMP.match, expected_lines, timeout, "floor run")
+
+
+def _bolt_stream_stamp(line: bytes):
+    """The stamp of a `[target] out: ...` line from bolt's stdout, or None for other lines."""
+    if line.startswith(b"[") and b"] out: " in line[:300]:
+        return STAMP.search(line, 0, 400)
+    return None
+
+
+def _time_pipe_lines(proc: subprocess.Popen, stamp_of, expected_lines: int, timeout: float, what: str) -> list[float]:
+    """Read proc's stdout until EOF; for each line stamp_of() matches, record (arrival - print) in ms."""
     latencies: list[float] = []
     buffer = b""
     fd = proc.stdout.fileno()
@@ -52,13 +64,13 @@ def floor_run(emit_args: list[str], expected_lines: int, timeout: float = 120) -
         buffer += data
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            match = STAMP.match(line)
+            match = stamp_of(line)
             if match:
                 latencies.append((now - int(match[1])) / 1e6)
     proc.stdout.close()
     proc.wait(timeout=30)
     if len(latencies) != expected_lines:
-        raise RuntimeError(f"floor run read {len(latencies)} of {expected_lines} lines")
+        raise RuntimeError(f"{what} read {len(latencies)} of {expected_lines} lines")
     return latencies
 
 
@@ -117,24 +129,4 @@ def bolt_direct_run(emit_args: list[str], expected_lines: int, target: str = "lo
     argv = direct_argv(emit_command(*emit_args), [target])
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                             env=bolt_environment(), cwd=bolt_project())
-    latencies: list[float] = []
-    buffer = b""
-    fd = proc.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        data = os.read(fd, 65536)
-        now = time.time_ns()
-        if not data:
-            break
-        buffer += data
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            if line.startswith(b"[") and b"] out: " in line[:300]:
-                match = STAMP.search(line, 0, 400)
-                if match:
-                    latencies.append((now - int(match[1])) / 1e6)
-    proc.stdout.close()
-    proc.wait(timeout=30)
-    if len(latencies) != expected_lines:
-        raise RuntimeError(f"bolt direct run read {len(latencies)} of {expected_lines} lines")
-    return latencies
+    return _time_pipe_lines(proc, _bolt_stream_stamp, expected_lines, timeout, "bolt direct run")
