@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import socket
 
 import gevent
 import gevent.event
@@ -16,24 +15,12 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10
 
 
-class NoDelayWSGIServer(WSGIServer):
-    """gevent's server, with Nagle off: it writes headers and body apart, and Nagle held the
-    body of every response on a kept-alive connection back by about 40 ms (docs/performance.md)."""
-
-    def handle(self, sock, address):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        return super().handle(sock, address)
-
-
 def serve(host: str | None = None, port: int | None = None) -> int:
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     app = create_app(overrides)
     settings = app.config["BOLTDECK_SETTINGS"]
     startup(app)
-    server = NoDelayWSGIServer((settings.host, settings.port), app, log=None, error_log=logging.getLogger("gevent"))
+    server = WSGIServer((settings.host, settings.port), app, log=None, error_log=logging.getLogger("gevent"))
     stopping = gevent.event.Event()
 
     def shutdown() -> None:

@@ -6,6 +6,7 @@ from flask import send_from_directory
 
 from ..config import REPO_ROOT
 from . import commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
+from .sockets import send_without_delay
 
 # Defence in depth for the UI: only our own scripts run, even if some output slipped into markup.
 UI_CONTENT_SECURITY_POLICY = (
@@ -15,6 +16,7 @@ UI_CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app) -> None:
+    app.before_request(send_without_delay)
     app.url_map.converters["task"] = tasks.TaskNameConverter
     for module in (health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi):
         app.register_blueprint(module.bp)

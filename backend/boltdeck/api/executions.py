@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timezone
 
 from flask import Blueprint, Response, request
 
@@ -20,7 +19,7 @@ from ..schemas import (
     RerunSchema,
     load,
 )
-from ..executions.model import FINAL
+from ..executions.model import FINAL, iso_utc
 from ..storage import ExecutionFilter
 
 bp = Blueprint("executions", __name__, url_prefix="/api/executions")
@@ -62,7 +61,7 @@ def _iso(value, field: str) -> str | None:
     if value is None:
         return None
     try:
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso_utc(value)
     except OverflowError:
         raise ValidationError(f"{field} is out of range", details={field: ["out of range"]}) from None
 

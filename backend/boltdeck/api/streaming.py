@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Response, request
@@ -41,7 +40,6 @@ def sse_response(execution_id: str, after: int) -> Response:
     types = found.streams.visible_types(execution_id)
     events = found.streams.follow(execution_id, after, "sse", types)
     retry_ms = found.settings.sse_retry_ms
-    _send_without_delay(request.environ)
 
     def body():
         try:
@@ -59,23 +57,6 @@ def _frame(event: StoredEvent) -> bytes:
     if frame is None:
         frame = _frames[event] = encode_event(event.seq, event.type, event.body)
     return frame
-
-
-def _send_without_delay(environ: dict) -> None:
-    """Set TCP_NODELAY on the stream's socket (gevent's server), so every event leaves at once.
-
-    With Nagle's algorithm an event written while the previous one is not yet acknowledged
-    waits for the client's delayed ACK, up to 40 ms; SSE events are small and often close
-    together (a burst, then its coalesced rest 5 ms later).
-    """
-    wsgi_input = environ.get("wsgi.input")
-    raw = getattr(getattr(wsgi_input, "rfile", wsgi_input), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # not a TCP socket (a test client, a Unix socket): nothing to tune
-            pass
 
 
 @bp.get("/streaming/stats")

@@ -28,9 +28,20 @@ EVENT_TYPES = LIFECYCLE_EVENTS | EXPERT_EVENTS
 PUPPET_SUCCESS_CODES = frozenset({0, 2})
 
 
+def iso_utc(moment: datetime) -> str:
+    """A moment as ISO-8601 UTC with milliseconds and a zero-padded year: sortable as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utcnow() -> str:
-    """Now as ISO-8601 UTC with milliseconds, sortable as text."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(timezone.utc))
+
+
+def ms_between(start_iso: str, end_iso: str) -> int:
+    """Milliseconds between two timestamps written by utcnow()."""
+    start = datetime.fromisoformat(start_iso.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(end_iso.replace("Z", "+00:00"))
+    return int((end - start).total_seconds() * 1000)
 
 
 def can_move(current: str, new: str) -> bool:

@@ -248,7 +248,7 @@ class ExecutionService:
             record = self.store.get_execution(execution_id)
             started = record.get("started_at") or record["created_at"]
             finished = model.utcnow()
-            duration_ms = _ms_between(started, finished)
+            duration_ms = model.ms_between(started, finished)
             self._set_status(
                 execution_id,
                 runtime.recorder,
@@ -323,7 +323,7 @@ class ExecutionService:
             record = self.store.get_execution(execution_id)
             recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
             finished = model.utcnow()
-            duration_ms = _ms_between(record.get("started_at") or record["created_at"], finished)
+            duration_ms = model.ms_between(record.get("started_at") or record["created_at"], finished)
             results = self.store.get_results(execution_id)
             summary = model.summarize(results, record["targets"])
             self._set_status(execution_id, recorder, model.INTERRUPTED, finished_at=finished, duration_ms=duration_ms, summary=summary)
@@ -363,10 +363,3 @@ def _cap_result(result: dict[str, Any], cap: int) -> dict[str, Any]:
         if isinstance(text, str) and len(text) > cap:
             result = {**result, key: text[:cap], "truncated": True}
     return result
-
-
-def _ms_between(start_iso: str, end_iso: str) -> int:
-    from datetime import datetime
-
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
-    return int((datetime.strptime(end_iso, fmt) - datetime.strptime(start_iso, fmt)).total_seconds() * 1000)
