@@ -35,8 +35,25 @@ def server_env(tmp_path: Path, **settings) -> dict[str, str]:
     return env
 
 
+ADMIN = "admin"
+ADMIN_PASSWORD = "test admin password"
+
+
+def boltdeck_cli(env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = None) -> str:
+    """Run `boltdeck ARGS` as an operator would; returns its stdout, fails the test on an error."""
+    done = subprocess.run(
+        [sys.executable, "-m", "boltdeck", *args], env=env, input=stdin, capture_output=True, text=True, cwd=cwd
+    )
+    assert done.returncode == 0, f"boltdeck {' '.join(args)} failed: {done.stderr}"
+    return done.stdout
+
+
 class LiveServer:
-    """A real `boltdeck serve` process on 127.0.0.1 with an ephemeral port."""
+    """A real `boltdeck serve` process on 127.0.0.1 with an ephemeral port.
+
+    Before it starts, the first admin is created with the CLI, as the README says, and given an
+    API token; `api()` sends that token unless the call brings its own Authorization.
+    """
 
     def __init__(self, tmp_path: Path, extra_env: dict[str, str] | None = None, **settings):
         self.tmp_path = tmp_path
@@ -44,6 +61,29 @@ class LiveServer:
         self.env.update(extra_env or {})
         self.proc: subprocess.Popen | None = None
         self.url = ""
+        self.token = ""
+        self._role_tokens: dict[str, str] = {}
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The admin's Authorization header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        return boltdeck_cli(self.env, *args, stdin=stdin, cwd=self.tmp_path)
+
+    def token_for(self, role: str) -> str:
+        """An API token of a user with `role` (one user per role, created on first use)."""
+        if role not in self._role_tokens:
+            name = f"test-{role}"
+            created = self.api("POST", "/api/users", json={"name": name, "role": role, "password": f"{name} password"})
+            assert created.status_code == 201, created.text
+            token = self.api("POST", "/api/tokens", json={"user": name, "name": "tests"})
+            self._role_tokens[role] = token.json()["token"]
+        return self._role_tokens[role]
+
+    def headers_for(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_for(role)}"}
 
     @property
     def invocations_file(self) -> Path:
@@ -57,6 +97,9 @@ class LiveServer:
         return [_argv_of(json.loads(line)) for line in lines if line.strip()]
 
     def start(self) -> "LiveServer":
+        if not self.token:
+            self.cli("users", "create", ADMIN, "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+            self.token = self.cli("tokens", "create", "--user", ADMIN, "--name", "tests").strip()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "boltdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
             env=self.env,
@@ -87,11 +130,15 @@ class LiveServer:
             return self.proc.wait()
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A request as the admin (unless `headers` bring their own Authorization, or `auth=False`)."""
         kwargs.setdefault("timeout", 30)
-        return requests.request(method, self.url + path, **kwargs)
+        headers = dict(kwargs.pop("headers", None) or {})
+        if kwargs.pop("auth", True) and "Authorization" not in headers:
+            headers.update(self.auth)
+        return requests.request(method, self.url + path, headers=headers, **kwargs)
 
-    def run(self, path: str, body: dict, wait: bool = False) -> requests.Response:
-        return self.api("POST", path + ("?wait=true" if wait else ""), json=body, timeout=120)
+    def run(self, path: str, body: dict, wait: bool = False, headers: dict | None = None) -> requests.Response:
+        return self.api("POST", path + ("?wait=true" if wait else ""), json=body, timeout=120, headers=headers)
 
     def wait_final(self, execution_id: str, timeout: float = 60) -> dict:
         """Poll until the execution reaches a final status."""
@@ -111,7 +158,8 @@ def _argv_of(entry) -> list[str]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One live server shared by tests that only add executions of their own."""
-    live = LiveServer(tmp_path_factory.mktemp("server"), sse_heartbeat_seconds=1).start()
+    # Tests here play many people watching at once with one token: the per-user stream limit is raised.
+    live = LiveServer(tmp_path_factory.mktemp("server"), sse_heartbeat_seconds=1, max_streams_per_user=500).start()
     yield live
     live.stop()
 

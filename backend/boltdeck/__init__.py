@@ -18,6 +18,12 @@ def create_app(config: Mapping[str, Any] | None = None):
     app = Flask(__name__, static_folder=str(REPO_ROOT / "frontend"), static_url_path="/static")
     app.config["BOLTDECK_SETTINGS"] = settings
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25}
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    if settings.proxy_hops:  # trust that many proxies' X-Forwarded-* (client address, https, host)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.sort_keys = False
     extensions.init_app(app, settings)
     errors_http.init_app(app)

@@ -1,4 +1,10 @@
-"""The `boltdeck` command: `boltdeck serve [--host H] [--port P]`.
+"""The `boltdeck` command: serve, and manage users and API tokens.
+
+    boltdeck serve [--host H] [--port P]
+    boltdeck users create NAME --role ROLE     (password from stdin, or prompted twice on a terminal)
+    boltdeck users list | users delete NAME | users set-password NAME | users set-role NAME ROLE
+    boltdeck tokens create --user NAME [--name LABEL]   (prints the token once)
+    boltdeck tokens list [--user NAME] | tokens revoke ID
 
 This is an entry point, so gevent patches the standard library here, first thing in main(),
 before anything else is imported; the package itself never patches on import.
@@ -7,6 +13,7 @@ before anything else is imported; the package itself never patches on import.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 
 
@@ -19,12 +26,111 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the web UI and API with gevent")
     serve.add_argument("--host", help="address to listen on (default BOLTDECK_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default BOLTDECK_PORT or 8000)")
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create a user; the password is read from stdin or prompted")
+    create.add_argument("name")
+    create.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    users.add_parser("list", help="list users and their roles")
+    users.add_parser("delete", help="delete a user, their tokens and sessions").add_argument("name")
+    users.add_parser("set-password", help="set a user's password (stdin or prompted)").add_argument("name")
+    set_role = users.add_parser("set-role", help="change a user's role")
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=("viewer", "operator", "admin"))
+
+    tokens = commands.add_parser("tokens", help="manage API tokens").add_subparsers(dest="action", required=True)
+    token_create = tokens.add_parser("create", help="create an API token and print it (once)")
+    token_create.add_argument("--user", required=True)
+    token_create.add_argument("--name", help="a label to recognise the token by")
+    token_list = tokens.add_parser("list", help="list API tokens (never their values)")
+    token_list.add_argument("--user")
+    tokens.add_parser("revoke", help="revoke an API token by its id").add_argument("id")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         from .server import serve as run_server
 
         return run_server(args.host, args.port)
-    return 2
+    from .errors import BoltdeckError
+
+    try:
+        return _manage(args)
+    except BoltdeckError as exc:
+        print(f"boltdeck: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _manage(args: argparse.Namespace) -> int:
+    from .auth import AccountService, AuditLog
+    from .config import Settings
+    from .storage import AccountStore, ExecutionStore
+
+    settings = Settings.load()
+    store = ExecutionStore(settings.database_url)
+    account_store = AccountStore(store)
+    accounts = AccountService(account_store, settings.session_hours)
+    audit = AuditLog(account_store)
+    client = f"cli:{getpass.getuser()}"
+    try:
+        if args.command == "users":
+            return _users(args, accounts, lambda action, **kw: audit.record(action, user=None, client=client, **kw))
+        return _tokens(args, accounts, lambda action, **kw: audit.record(action, user=None, client=client, **kw))
+    finally:
+        store.dispose()
+
+
+def _users(args, accounts, audit) -> int:
+    if args.action == "create":
+        user = accounts.create_user(args.name, args.role, _read_password())
+        audit("user_created", name=user["name"], role=user["role"])
+        print(f"created {user['role']} {user['name']}")
+    elif args.action == "list":
+        for user in accounts.list_users():
+            print(f"{user['name']}\t{user['role']}\tcreated {user['created_at']}")
+    elif args.action == "delete":
+        user = accounts.delete_user(args.name)
+        audit("user_deleted", name=user["name"], role=user["role"])
+        print(f"deleted {user['name']}")
+    elif args.action == "set-password":
+        accounts.update_user(args.name, password=_read_password())
+        audit("user_updated", name=args.name, passwordChanged=True)
+        print(f"password of {args.name} changed; their sessions are closed")
+    elif args.action == "set-role":
+        before = accounts.require_user(args.name)
+        user = accounts.update_user(args.name, role=args.role)
+        audit("user_updated", name=args.name, role=user["role"], previousRole=before["role"])
+        print(f"{args.name} is now {user['role']}")
+    return 0
+
+
+def _tokens(args, accounts, audit) -> int:
+    if args.action == "create":
+        secret, record = accounts.create_token(args.user, args.name)
+        audit("token_created", tokenId=record["id"], owner=record["user"], name=record["name"])
+        print(f"token {record['id']} for {record['user']} ({record['name']}); it is shown only now:", file=sys.stderr)
+        print(secret)
+    elif args.action == "list":
+        for token in accounts.list_tokens(args.user):
+            state = f"revoked {token['revoked_at']}" if token["revoked_at"] else "active"
+            used = token["last_used_at"] or "never"
+            print(f"{token['id']}\t{token['user']}\t{token['name']}\t{state}\tlast used {used}")
+    elif args.action == "revoke":
+        record = accounts.revoke_token(args.id)
+        audit("token_revoked", tokenId=record["id"], owner=record["user"], name=record["name"])
+        print(f"revoked token {record['id']} of {record['user']}")
+    return 0
+
+
+def _read_password() -> str:
+    """The new password: prompted twice on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat it: "):
+            from .errors import ValidationError
+
+            raise ValidationError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 if __name__ == "__main__":

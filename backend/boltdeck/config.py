@@ -23,6 +23,10 @@ def _setting(default: Any, help: str) -> Any:
 class Settings:
     """Every setting Boltdeck reads; env var = BOLTDECK_ + the upper-cased field name."""
 
+    config: str = _setting(
+        "",
+        "YAML file of these settings (lower-case names) and of the access `policy:`; the policy is re-read when the file changes.",
+    )
     bolt_bin: str = _setting("bolt", "Path or name (looked up on PATH) of the bolt executable.")
     bolt_project: str = _setting(
         str(REPO_ROOT / "bolt-project"), "The Bolt project directory every run uses (--project)."
@@ -48,13 +52,28 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `boltdeck serve` listens on.")
     port: int = _setting(8000, "Port `boltdeck serve` listens on.")
     log_level: str = _setting("INFO", "Python log level of the server.")
+    session_hours: float = _setting(12.0, "Lifetime of a browser login session.")
+    login_max_failures_per_account: int = _setting(
+        5, "Failed logins for one account within the window before its logins are refused (429)."
+    )
+    login_max_failures_per_client: int = _setting(
+        20, "Failed logins from one client address within the window before its logins are refused (429)."
+    )
+    login_window_seconds: float = _setting(300.0, "Sliding window of the login failure counts.")
+    max_request_bytes: int = _setting(1024 * 1024, "Largest request body accepted (larger: 413).")
+    max_streams_per_user: int = _setting(
+        32, "Streams (SSE, WebSocket, streamed run requests) one user may hold open at once (more: 429)."
+    )
+    proxy_hops: int = _setting(
+        0, "Reverse proxies in front of Boltdeck whose X-Forwarded-For/-Proto/-Host are trusted (0: none)."
+    )
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> "Settings":
         """Build settings: defaults < YAML file (BOLTDECK_CONFIG) < environment < overrides."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        config_file = environ.get("BOLTDECK_CONFIG")
+        config_file = (overrides or {}).get("config") or environ.get("BOLTDECK_CONFIG")
         if config_file:
             values.update(_read_yaml(config_file))
         for f in dataclasses.fields(cls):
@@ -78,7 +97,8 @@ def _read_yaml(path: str) -> dict[str, Any]:
         raise ConfigError(f"cannot read BOLTDECK_CONFIG file {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"BOLTDECK_CONFIG file {path} must hold a mapping of settings")
-    known = {f.name for f in dataclasses.fields(Settings)}
+    data = {k: v for k, v in data.items() if k != "policy"}  # read by auth.policy.PolicySource
+    known = {f.name for f in dataclasses.fields(Settings)} - {"config"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")

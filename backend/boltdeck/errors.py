@@ -11,10 +11,19 @@ class BoltdeckError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Any = None,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.details = details if details is not None else {}
+        self.headers = headers or {}
         if code:
             self.code = code
         if status:
@@ -44,6 +53,25 @@ class NotFoundError(BoltdeckError):
 class ConflictError(BoltdeckError):
     status = 409
     code = "conflict"
+
+
+class AuthenticationError(BoltdeckError):
+    """No valid session cookie or API token came with a request that needs one."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class ForbiddenError(BoltdeckError):
+    """Authenticated, but the role, the CSRF check or the command policy does not allow it."""
+
+    status = 403
+    code = "forbidden"
+
+
+class RateLimitedError(BoltdeckError):
+    status = 429
+    code = "rate_limited"
 
 
 class BoltError(BoltdeckError):

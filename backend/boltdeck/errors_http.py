@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def init_app(app) -> None:
     @app.errorhandler(BoltdeckError)
     def _boltdeck_error(exc: BoltdeckError):
-        return jsonify(exc.to_dict()), exc.status
+        return jsonify(exc.to_dict()), exc.status, exc.headers
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from .auth import AccountService, AuditLog, LoginThrottle, PolicySource
 from .bolt.cli import BoltCli
 from .config import Settings
 from .executions.service import ExecutionService
-from .storage import ExecutionStore
+from .storage import AccountStore, ExecutionStore
 from .streaming import InProcessBroker, StreamingExecutionManager
+from .streaming.limits import StreamLimiter
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Services:
     bolt: BoltCli
     streams: StreamingExecutionManager
     executions: ExecutionService
+    accounts: AccountService
+    audit: AuditLog
+    policy: PolicySource
+    login_throttle: LoginThrottle
+    stream_limits: StreamLimiter
 
 
 def init_app(app, settings: Settings) -> Services:
@@ -37,7 +44,23 @@ def init_app(app, settings: Settings) -> Services:
     )
     executions = ExecutionService(settings, store, bolt, streams)
     streams.active_executions = executions.active_count
-    found = Services(settings, store, bolt, streams, executions)
+    account_store = AccountStore(store)
+    found = Services(
+        settings,
+        store,
+        bolt,
+        streams,
+        executions,
+        accounts=AccountService(account_store, settings.session_hours),
+        audit=AuditLog(account_store),
+        policy=PolicySource(settings.config),
+        login_throttle=LoginThrottle(
+            settings.login_max_failures_per_account,
+            settings.login_max_failures_per_client,
+            settings.login_window_seconds,
+        ),
+        stream_limits=StreamLimiter(settings.max_streams_per_user),
+    )
     app.extensions["boltdeck"] = found
     return found
 

@@ -21,7 +21,7 @@ def _start(server, command: str, expert: bool = True, **extra) -> str:
 
 
 def _stream(server, execution_id: str, **headers) -> SSEStream:
-    return SSEStream(f"{server.url}/api/executions/{execution_id}/stream", headers=headers)
+    return SSEStream(f"{server.url}/api/executions/{execution_id}/stream", headers={**server.auth, **headers})
 
 
 def test_sse_lines_arrive_live_not_batched(server):
@@ -67,7 +67,7 @@ def test_sse_resume_with_last_event_id_loses_and_repeats_nothing(server):
 def test_sse_after_query_parameter(server):
     execution_id = _start(server, "echo a; echo b")
     server.wait_final(execution_id)
-    frames = list(SSEStream(f"{server.url}/api/executions/{execution_id}/stream?after=3").events())
+    frames = list(SSEStream(f"{server.url}/api/executions/{execution_id}/stream?after=3", headers=server.auth).events())
     assert frames[0].id == 4
 
 
@@ -95,7 +95,7 @@ def test_sse_stalled_client_does_not_slow_others_and_still_gets_everything(make_
     # about 6 MB of output: far more than the stalled client's socket buffers hold
     command = "i=0; while [ $i -lt 60000 ]; do echo \"row $i ..........................................................................................\"; i=$((i+1)); done"
     execution_id = _start(server, command, timeoutSeconds=120)
-    stalled = SSEStream(f"{server.url}/api/executions/{execution_id}/stream", receive_buffer=8192)
+    stalled = SSEStream(f"{server.url}/api/executions/{execution_id}/stream", headers=server.auth, receive_buffer=8192)
     started = time.monotonic()
     reader = _stream(server, execution_id)
     live_frames = list(reader.events())
@@ -124,7 +124,7 @@ def test_sse_non_expert_stream_carries_lifecycle_only(server):
 
 def test_sse_run_request_streams_from_start_to_complete(server):
     body = json.dumps({"targets": ["localhost"], "command": "echo direct", "expertMode": True}).encode()
-    stream = SSEStream(f"{server.url}/api/commands", method="POST", body=body)
+    stream = SSEStream(f"{server.url}/api/commands", method="POST", body=body, headers=server.auth)
     assert stream.status == 200
     events = list(stream.events())
     assert events[0].event == "start" and events[0].id == 1

@@ -17,7 +17,9 @@ def _start(server, command: str, expert: bool = True) -> str:
 
 
 def _connect(server) -> websocket.WebSocket:
-    return websocket.create_connection(server.url.replace("http://", "ws://") + "/api/ws", timeout=30)
+    return websocket.create_connection(
+        server.url.replace("http://", "ws://") + "/api/ws", timeout=30, header=[f"{k}: {v}" for k, v in server.auth.items()]
+    )
 
 
 def _receive_until_complete(ws, execution_id: str) -> list[dict]:
@@ -109,7 +111,7 @@ def test_websocket_and_sse_clients_see_identical_sequences(server):
     results: dict[str, list] = {}
 
     def sse_reader(name: str) -> None:
-        results[name] = [json.loads(f.data) for f in SSEStream(f"{server.url}/api/executions/{execution_id}/stream").events()]
+        results[name] = [json.loads(f.data) for f in SSEStream(f"{server.url}/api/executions/{execution_id}/stream", headers=server.auth).events()]
 
     def ws_reader(name: str) -> None:
         ws = _connect(server)

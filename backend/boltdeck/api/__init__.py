@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import send_from_directory
 
 from ..config import REPO_ROOT
-from . import commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
+from . import admin, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
 from .sockets import send_without_delay
 
 # Defence in depth for the UI: only our own scripts run, even if some output slipped into markup.
@@ -17,8 +17,10 @@ UI_CONTENT_SECURITY_POLICY = (
 
 def init_app(app) -> None:
     app.before_request(send_without_delay)
+    app.before_request(auth.guard)
     app.url_map.converters["task"] = tasks.TaskNameConverter
-    for module in (health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi):
+    blueprints = (auth, admin, health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi)
+    for module in blueprints:
         app.register_blueprint(module.bp)
     ws.sock.init_app(app)
 
@@ -29,6 +31,8 @@ def init_app(app) -> None:
     @app.get("/run")
     @app.get("/executions")
     @app.get("/executions/<execution_id>")
+    @app.get("/login")
+    @app.get("/admin")
     def index(**_route_args):
         response = send_from_directory(REPO_ROOT / "frontend", "index.html", max_age=0)
         response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY

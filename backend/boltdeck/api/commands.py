@@ -4,10 +4,12 @@ from flask import Blueprint
 
 from ..schemas import CommandRunSchema
 from .runs import start_run
+from .auth import requires
 
 bp = Blueprint("commands", __name__, url_prefix="/api")
 
 
 @bp.post("/commands")
+@requires("run")
 def run_command():
     return start_run("command", CommandRunSchema())

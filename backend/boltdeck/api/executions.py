@@ -21,6 +21,7 @@ from ..schemas import (
 )
 from ..executions.model import FINAL, iso_utc
 from ..storage import ExecutionFilter
+from .auth import audit, requires, user_name
 
 bp = Blueprint("executions", __name__, url_prefix="/api/executions")
 LIST_ARGS = ("status", "kind")
@@ -56,7 +57,7 @@ def _query_args() -> dict:
     return args
 
 
-def _iso(value, field: str) -> str | None:
+def iso_filter_time(value, field: str) -> str | None:
     """A filter time as the sortable UTC text the store compares (zero-padded year)."""
     if value is None:
         return None
@@ -67,14 +68,15 @@ def _iso(value, field: str) -> str | None:
 
 
 @bp.get("")
+@requires("read")
 def list_executions():
     args = load(ExecutionQueryArgsSchema(), _query_args())
     query = ExecutionFilter(
         status=args["status"],
         kind=args["kind"],
         target=args.get("target"),
-        since=_iso(args.get("since"), "since"),
-        until=_iso(args.get("until"), "until"),
+        since=iso_filter_time(args.get("since"), "since"),
+        until=iso_filter_time(args.get("until"), "until"),
         limit=args["limit"],
         offset=args["offset"],
     )
@@ -88,11 +90,13 @@ def list_executions():
 
 
 @bp.get("/<execution_id>")
+@requires("read")
 def show_execution(execution_id: str):
     return execution_body(services().executions.require(execution_id))
 
 
 @bp.get("/<execution_id>/events")
+@requires("read")
 def list_events(execution_id: str):
     args = load(EventsQueryArgsSchema(), request.args.to_dict())
     found = services()
@@ -111,6 +115,7 @@ def list_events(execution_id: str):
 
 
 @bp.get("/<execution_id>/output")
+@requires("read")
 def download_output(execution_id: str):
     args = load(OutputQueryArgsSchema(), request.args.to_dict())
     found = services()
@@ -144,13 +149,21 @@ def _prefixed(target: str | None, text: str) -> str:
 
 
 @bp.post("/<execution_id>/cancel")
+@requires("run")
 def cancel_execution(execution_id: str):
-    return execution_body(services().executions.cancel(execution_id))
+    execution = services().executions.cancel(execution_id)
+    audit("cancel", execution_id=execution_id, status=execution["status"], via="http")
+    return execution_body(execution)
 
 
 @bp.post("/<execution_id>/rerun")
+@requires("run")
 def rerun_execution(execution_id: str):
-    from .runs import answer_started
+    from .runs import answer_started, audit_started, authorize_plan
 
     args = load(RerunSchema(), request.get_json(silent=True) or {})
-    return answer_started(services().executions.rerun(execution_id, args["scope"]))
+    execution = services().executions.rerun(
+        execution_id, args["scope"], authorize=authorize_plan, created_by=user_name()
+    )
+    audit_started("rerun", execution, parentId=execution_id, scope=args["scope"])
+    return answer_started(execution)

@@ -6,11 +6,13 @@ from flask import Blueprint
 
 from .. import __version__
 from ..extensions import services
+from .auth import requires
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 
 
 @bp.get("/health")
+@requires("public")
 def health():
     found = services()
     path = found.bolt.path()

@@ -4,6 +4,7 @@ from flask import Blueprint
 
 from ..errors import NotFoundError
 from ..extensions import services
+from .auth import requires
 
 bp = Blueprint("inventory", __name__, url_prefix="/api")
 
@@ -17,16 +18,19 @@ def _target(name: str):
 
 
 @bp.get("/inventory")
+@requires("read")
 def show_inventory():
     return services().bolt.inventory().describe()
 
 
 @bp.get("/inventory/targets/<name>")
+@requires("read")
 def show_target(name: str):
     return _target(name).detail()
 
 
 @bp.get("/targets/<name>/facts")
+@requires("read")
 def show_facts(name: str):
     target = _target(name)
     return {"target": target.name, "facts": services().bolt.facts(target.name)}

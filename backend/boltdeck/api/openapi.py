@@ -11,6 +11,7 @@ from flask import Blueprint
 from .. import __version__
 from ..schemas import requests as rq
 from ..schemas import responses as rs
+from .auth import requires
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -55,6 +56,15 @@ def build_spec() -> dict:
         "Rerun": rq.RerunSchema,
         "Execution": rs.ExecutionSchema,
         "EventPage": rs.EventPageSchema,
+        "Login": rq.LoginSchema,
+        "Session": rs.SessionSchema,
+        "UserCreate": rq.UserCreateSchema,
+        "UserUpdate": rq.UserUpdateSchema,
+        "User": rs.UserSchema,
+        "TokenCreate": rq.TokenCreateSchema,
+        "Token": rs.TokenSchema,
+        "NewToken": rs.NewTokenSchema,
+        "AuditPage": rs.AuditPageSchema,
     }.items():
         spec.components.schema(name, schema=schema)
     spec.components.schema(
@@ -166,9 +176,128 @@ def build_spec() -> dict:
     )
     spec.path("/api/streaming/stats", operations={"get": {"summary": "Streaming counters", "responses": _ok("stats")}})
     spec.path("/api/openapi.json", operations={"get": {"summary": "This document", "responses": _ok("OpenAPI document")}})
-    return spec.to_dict()
+    _access_paths(spec)
+    return _secured(spec.to_dict())
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _body(name: str) -> dict:
+    return {"required": True, **_json(_ref(name))}
+
+
+def _access_paths(spec: APISpec) -> None:
+    """Login, users, tokens, audit and policy."""
+    no_content = {"204": {"description": "done"}}
+    items = lambda name: {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}}}  # noqa: E731
+    spec.path(
+        "/api/auth/login",
+        operations={
+            "post": {
+                "summary": "Log in: sets the session cookie and answers the CSRF token",
+                "security": [],
+                "requestBody": _body("Login"),
+                "responses": {**_ok("logged in", _ref("Session")), **_errors(400, 401, 429)},
+            }
+        },
+    )
+    spec.path("/api/auth/logout", operations={"post": {"summary": "Log out (ends the session)", "responses": no_content}})
+    spec.path("/api/auth/me", operations={"get": {"summary": "Who is logged in", "responses": _ok("session", _ref("Session"))}})
+    spec.path(
+        "/api/users",
+        operations={
+            "get": {"summary": "Users (admin)", "responses": _ok("users", items("User"))},
+            "post": {
+                "summary": "Create a user (admin)",
+                "requestBody": _body("UserCreate"),
+                "responses": {**_ok("created", _ref("User"), 201), **_errors(400, 409)},
+            },
+        },
+    )
+    name = [_path_name("name")]
+    spec.path(
+        "/api/users/{name}",
+        operations={
+            "patch": {
+                "summary": "Change a user's role or password (admin); ends their sessions",
+                "parameters": name,
+                "requestBody": _body("UserUpdate"),
+                "responses": {**_ok("user", _ref("User")), **_errors(400, 404, 409)},
+            },
+            "delete": {
+                "summary": "Delete a user with their tokens and sessions (admin)",
+                "parameters": name,
+                "responses": {**no_content, **_errors(404, 409)},
+            },
+        },
+    )
+    spec.path(
+        "/api/tokens",
+        operations={
+            "get": {
+                "summary": "API tokens, never their values (admin)",
+                "parameters": [{"in": "query", "schema": rq.TokenQueryArgsSchema}],
+                "responses": {**_ok("tokens", items("Token")), **_errors(400)},
+            },
+            "post": {
+                "summary": "Create an API token; the value is in this answer only (admin)",
+                "requestBody": _body("TokenCreate"),
+                "responses": {**_ok("created", _ref("NewToken"), 201), **_errors(400, 404)},
+            },
+        },
+    )
+    spec.path(
+        "/api/tokens/{token_id}",
+        operations={
+            "delete": {
+                "summary": "Revoke an API token (admin)",
+                "parameters": [_path_name("token_id")],
+                "responses": {**_ok("revoked", _ref("Token")), **_errors(404)},
+            }
+        },
+    )
+    spec.path(
+        "/api/audit",
+        operations={
+            "get": {
+                "summary": "The audit log, newest first (admin)",
+                "parameters": [{"in": "query", "schema": rq.AuditQueryArgsSchema}],
+                "responses": {**_ok("page of audit entries", _ref("AuditPage")), **_errors(400)},
+            }
+        },
+    )
+    spec.path("/api/policy", operations={"get": {"summary": "The policy in force and its source (admin)", "responses": _ok("policy")}})
+
+
+def _secured(document: dict) -> dict:
+    """Declare the two ways to authenticate, and the answers every guarded route may give."""
+    document["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token from `boltdeck tokens create`"},
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "boltdeck_session",
+            "description": "from POST /api/auth/login; state changes also need the X-CSRF-Token header",
+        },
+    }
+    document["security"] = [{"bearer": []}, {"session": []}]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if operation.get("security") == [] or path == "/api/health":
+                operation["security"] = []
+            else:
+                responses.update({k: v for k, v in _errors(401, 403).items() if k not in responses})
+            if "requestBody" in operation:
+                responses.setdefault("413", _errors(413)["413"])
+            if path.endswith("/stream") or method == "post" and "/executions/" not in path or path.endswith("/rerun"):
+                responses.setdefault("429", _errors(429)["429"])
+    return document
 
 
 @bp.get("/openapi.json")
+@requires("read")
 def openapi_document():
     return build_spec()

@@ -4,10 +4,12 @@ from flask import Blueprint
 
 from ..schemas import PackageRunSchema
 from .runs import start_run
+from .auth import requires
 
 bp = Blueprint("packages", __name__, url_prefix="/api")
 
 
 @bp.post("/packages")
+@requires("run")
 def run_package():
     return start_run("package", PackageRunSchema())

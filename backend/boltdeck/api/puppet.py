@@ -4,10 +4,12 @@ from flask import Blueprint
 
 from ..schemas import PuppetRunSchema
 from .runs import start_run
+from .auth import requires
 
 bp = Blueprint("puppet", __name__, url_prefix="/api/puppet")
 
 
 @bp.post("/runs")
+@requires("run")
 def run_puppet():
     return start_run("puppet", PuppetRunSchema())

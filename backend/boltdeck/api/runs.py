@@ -1,12 +1,15 @@
-"""What every run endpoint shares: parse, start, then answer 202, wait, or stream."""
+"""What every run endpoint shares: parse, authorize, start, then answer 202, wait, or stream."""
 
 from __future__ import annotations
 
 from flask import request
 from marshmallow import Schema
 
+from ..errors import ForbiddenError
+from ..executions.plans import Plan
 from ..extensions import services
 from ..schemas import load
+from .auth import audit, principal, user_name
 from .executions import execution_body, links_for
 from .streaming import sse_response
 
@@ -14,9 +17,49 @@ from .streaming import sse_response
 def start_run(kind: str, schema: Schema):
     """Start an execution of `kind` from the JSON body; answer as the request asks."""
     body = load(schema, request.get_json(silent=True))
-    found = services()
-    execution = found.executions.start(kind, body)
+    execution = services().executions.start(kind, body, authorize=authorize_plan, created_by=user_name())
+    audit_started("run", execution)
     return answer_started(execution)
+
+
+def authorize_plan(plan: Plan) -> None:
+    """The current user's role and the current policy must allow this plan (403 and audited if not)."""
+    found = services()
+    who = principal()
+    try:
+        found.policy.current().check_run(
+            who.role,
+            kind=plan.kind,
+            shell_command=plan.shell_command,
+            task=plan.task,
+            targets=plan.expanded_targets,
+            expert_mode=plan.expert_mode,
+            expand=lambda names: found.bolt.inventory().expand(names),
+        )
+    except ForbiddenError as exc:
+        audit(
+            "policy_rejected",
+            outcome="denied",
+            kind=plan.kind,
+            policy=exc.details.get("policy"),
+            reason=exc.message,
+            request=plan.stored_request,
+            commandLine=plan.display,
+        )
+        raise
+
+
+def audit_started(action: str, execution: dict, **detail) -> None:
+    """Audit a started execution with its request (Sensitive parameters already masked)."""
+    request_body = {k: v for k, v in execution["request"].items() if k != "hasSensitive"}
+    audit(
+        action,
+        execution_id=execution["id"],
+        kind=execution["kind"],
+        request=request_body,
+        commandLine=execution["command_line"],
+        **detail,
+    )
 
 
 def answer_started(execution: dict):

@@ -12,6 +12,8 @@ from ..schemas import StreamQueryArgsSchema, load
 from ..streaming import HEARTBEAT
 from ..storage.store import StoredEvent
 from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
+from .auth import requires, user_name
+from .sockets import on_disconnect
 
 bp = Blueprint("streaming", __name__, url_prefix="/api")
 PING = encode_comment("ping")
@@ -21,6 +23,7 @@ _frames: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
 
 
 @bp.get("/executions/<execution_id>/stream")
+@requires("read")
 def stream_execution(execution_id: str):
     args = load(StreamQueryArgsSchema(), request.args.to_dict())
     after = args.get("after", 0)
@@ -35,11 +38,16 @@ def stream_execution(execution_id: str):
 
 
 def sse_response(execution_id: str, after: int) -> Response:
-    """Replay after `after`, then follow live; 404 (JSON) before the stream if the id is unknown."""
+    """Replay after `after`, then follow live; 404 (JSON) before the stream if the id is unknown.
+
+    The stream holds one of its user's stream slots until it ends or the client disconnects.
+    """
     found = services()
     types = found.streams.visible_types(execution_id)
+    release = found.stream_limits.acquire(user_name())
     events = found.streams.follow(execution_id, after, "sse", types)
     retry_ms = found.settings.sse_retry_ms
+    watcher = on_disconnect(release)
 
     def body():
         try:
@@ -48,8 +56,13 @@ def sse_response(execution_id: str, after: int) -> Response:
                 yield PING if item is HEARTBEAT else _frame(item)
         finally:
             events.close()
+            release()
+            if watcher is not None:
+                watcher.kill(block=False)
 
-    return Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
+    response = Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
+    response.call_on_close(release)  # also when the body never started
+    return response
 
 
 def _frame(event: StoredEvent) -> bytes:
@@ -60,5 +73,6 @@ def _frame(event: StoredEvent) -> bytes:
 
 
 @bp.get("/streaming/stats")
+@requires("read")
 def streaming_stats():
     return services().streams.snapshot()

@@ -6,11 +6,13 @@ from werkzeug.routing import BaseConverter
 from ..extensions import services
 from ..schemas import TaskRunSchema
 from .runs import start_run
+from .auth import requires
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
 
 @bp.get("")
+@requires("read")
 def list_tasks():
     return {"tasks": services().bolt.task_list()}
 
@@ -22,10 +24,12 @@ class TaskNameConverter(BaseConverter):
 
 
 @bp.get("/<task:name>")
+@requires("read")
 def show_task(name: str):
     return services().bolt.task(name).to_dict()
 
 
 @bp.post("/run")
+@requires("run")
 def run_task():
     return start_run("task", TaskRunSchema())

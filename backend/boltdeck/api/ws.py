@@ -11,9 +11,11 @@ import gevent.lock
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..errors import BoltdeckError
+from ..auth import Principal, role_allows
+from ..errors import BoltdeckError, ForbiddenError, RateLimitedError
 from ..extensions import Services, services
 from ..streaming import HEARTBEAT
+from .auth import client_address, principal, requires, user_name
 
 sock = Sock()
 log = logging.getLogger(__name__)
@@ -24,16 +26,29 @@ ALWAYS = {"start", "status", "result", "error", "complete"}
 
 
 @sock.route("/api/ws")
+@requires("read")
 def websocket(ws):
-    WebSocketSession(ws, services()).run()
+    found = services()
+    try:
+        release = found.stream_limits.acquire(user_name())
+    except RateLimitedError as exc:  # the handshake is done by now: say why, then close (1008)
+        ws.send(json.dumps({"type": "error", "code": exc.code, "message": exc.message}))
+        ws.close(reason=1008, message="too many streams")
+        return
+    try:
+        WebSocketSession(ws, found, principal(), client_address()).run()
+    finally:
+        release()
 
 
 class WebSocketSession:
     """One socket: a receive loop and a greenlet per subscription, sends serialised by a lock."""
 
-    def __init__(self, ws, found: Services):
+    def __init__(self, ws, found: Services, who: Principal, client: str):
         self.ws = ws
         self.found = found
+        self.who = who
+        self.client = client
         self.subscriptions: dict[str, gevent.Greenlet] = {}
         self._send_lock = gevent.lock.Semaphore()
 
@@ -104,7 +119,17 @@ class WebSocketSession:
             self.send({"type": "unsubscribed", "executionId": execution_id})
 
     def cancel(self, execution_id: str, data: dict[str, Any]) -> None:
+        if not role_allows(self.who.role, "run"):
+            self.found.audit.record(
+                "forbidden", user=self.who.name, client=self.client, outcome="denied",
+                execution_id=execution_id, via="websocket", role=self.who.role,
+            )  # fmt: skip
+            raise ForbiddenError(f"role {self.who.role} may not cancel executions")
         execution = self.found.executions.cancel(execution_id)
+        self.found.audit.record(
+            "cancel", user=self.who.name, client=self.client, execution_id=execution_id,
+            status=execution["status"], via="websocket",
+        )  # fmt: skip
         self.send({"type": "cancel_accepted", "executionId": execution_id, "status": execution["status"]})
 
     def error(self, code: str, message: str, execution_id: Any = None) -> None:

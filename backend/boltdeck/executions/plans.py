@@ -21,6 +21,9 @@ class Plan:
     expanded_targets: list[str]
     stored_request: dict[str, Any]
     has_sensitive: bool = False
+    shell_command: str | None = None  # what `bolt command run` runs on the targets, for the policy
+    task: str | None = None  # the task `bolt task run` runs, for the policy
+    expert_mode: bool = False
 
 
 def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
@@ -40,7 +43,7 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
     expanded = inventory.expand(targets)
     if not expanded:
         raise ValidationError("the targets name no inventory target", details={"targets": ["selects no target"]})
-    argv, sensitive = _argv_for(kind, request, bolt, bin_path, targets)
+    argv, sensitive, shell_command, task = _argv_for(kind, request, bolt, bin_path, targets)
     stored = dict(request)
     if sensitive and request.get("params"):
         stored["params"] = {k: (bolt_argv.REDACTED if k in sensitive else v) for k, v in request["params"].items()}
@@ -52,28 +55,32 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
         expanded_targets=expanded,
         stored_request=stored,
         has_sensitive=bool(sensitive and set(sensitive) & set(request.get("params") or {})),
+        shell_command=shell_command,
+        task=task,
+        expert_mode=bool(request.get("expertMode")),
     )
 
 
 def _argv_for(
     kind: str, request: dict[str, Any], bolt: BoltCli, bin_path: str, targets: list[str]
-) -> tuple[list[str], list[str]]:
-    """The bolt argv of one kind of run, and the names of its Sensitive parameters."""
+) -> tuple[list[str], list[str], str | None, str | None]:
+    """The bolt argv of one kind of run, its Sensitive parameters, and its shell command or task."""
     project = bolt.project
     if kind == "command":
-        return bolt_argv.command_run(bin_path, request["command"], targets, project, request.get("runAs")), []
+        command = request["command"]
+        return bolt_argv.command_run(bin_path, command, targets, project, request.get("runAs")), [], command, None
     if kind == "task":
         params = request.get("params") or {}
         sensitive = _check_task(bolt, request["task"], params)
-        return bolt_argv.task_run(bin_path, request["task"], params, targets, project), sensitive
+        return bolt_argv.task_run(bin_path, request["task"], params, targets, project), sensitive, None, request["task"]
     if kind == "puppet":
         command = bolt_argv.puppet_agent_command(
             request.get("noop", False), request.get("environment"), request.get("tags") or (), request.get("debug", False)
         )
-        return bolt_argv.command_run(bin_path, command, targets, project), []
+        return bolt_argv.command_run(bin_path, command, targets, project), [], command, None
     if kind == "package":
         params = bolt_argv.package_params(request["action"], request["name"], request.get("version"))
-        return bolt_argv.task_run(bin_path, "package", params, targets, project), []
+        return bolt_argv.task_run(bin_path, "package", params, targets, project), [], None, "package"
     raise ValidationError(f"unknown execution kind {kind!r}", details={"kind": ["unknown"]})
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import gevent
 import gevent.event
@@ -100,8 +100,20 @@ class ExecutionService:
         self._reaper = GroupReaper()  # starts its watchdog process on first use
 
     # starting ---------------------------------------------------------------------------
-    def start(self, kind: str, request: dict[str, Any], parent: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Validate, record as queued, and schedule an execution; returns its record."""
+    def start(
+        self,
+        kind: str,
+        request: dict[str, Any],
+        parent: dict[str, Any] | None = None,
+        *,
+        authorize: Callable[[Plan], None] | None = None,
+        created_by: str | None = None,
+    ) -> dict[str, Any]:
+        """Validate, authorize, record as queued, and schedule an execution; returns its record.
+
+        `authorize` sees the checked plan (argv, shell command, task, expanded targets) and
+        raises to refuse it; nothing is stored or started before it has passed.
+        """
         if not self._accepting:
             raise ConflictError("the server is shutting down", code="shutting_down", status=503)
         timeout = request.get("timeoutSeconds") or self.settings.execution_timeout_seconds
@@ -111,6 +123,8 @@ class ExecutionService:
                 details={"timeoutSeconds": [f"at most {self.settings.execution_timeout_seconds:g}"]},
             )
         plan = make_plan(kind, request, self.bolt)
+        if authorize is not None:
+            authorize(plan)
         execution_id = uuid.uuid4().hex
         row = {
             "id": execution_id,
@@ -124,6 +138,7 @@ class ExecutionService:
             "rerun_scope": parent.get("scope") if parent else None,
             "timeout_seconds": float(timeout),
             "created_at": model.utcnow(),
+            "created_by": created_by,
         }
         self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
         recorder = self._recorder(execution_id, next_seq=1)
@@ -143,8 +158,18 @@ class ExecutionService:
         gevent.spawn(self._run, execution_id)
         return self.store.get_execution(execution_id)
 
-    def rerun(self, execution_id: str, scope: str) -> dict[str, Any]:
-        """Start a new execution with the same request, on all or only the failed targets."""
+    def rerun(
+        self,
+        execution_id: str,
+        scope: str,
+        *,
+        authorize: Callable[[Plan], None] | None = None,
+        created_by: str | None = None,
+    ) -> dict[str, Any]:
+        """Start a new execution with the same request, on all or only the failed targets.
+
+        The request is checked and authorized again, against today's inventory and policy.
+        """
         original = self.require(execution_id)
         if original["status"] not in model.FINAL:
             raise ConflictError("only a finished execution can be re-run", details={"status": original["status"]})
@@ -160,7 +185,13 @@ class ExecutionService:
             if not failed:
                 raise ConflictError("the execution has no failed targets to re-run", code="nothing_to_rerun")
             request["targets"] = failed
-        return self.start(original["kind"], request, parent={"id": execution_id, "scope": scope})
+        return self.start(
+            original["kind"],
+            request,
+            parent={"id": execution_id, "scope": scope},
+            authorize=authorize,
+            created_by=created_by,
+        )
 
     # running ----------------------------------------------------------------------------
     def _run(self, execution_id: str) -> None:

@@ -1,6 +1,12 @@
 """Marshmallow schemas for requests and responses; `load` turns their errors into 400s."""
 
 from .requests import (
+    AuditQueryArgsSchema,
+    LoginSchema,
+    TokenCreateSchema,
+    TokenQueryArgsSchema,
+    UserCreateSchema,
+    UserUpdateSchema,
     CommandRunSchema,
     EventsQueryArgsSchema,
     ExecutionQueryArgsSchema,
@@ -12,9 +18,28 @@ from .requests import (
     TaskRunSchema,
     load,
 )
-from .responses import ExecutionSchema, EventPageSchema
+from .responses import (
+    AuditPageSchema,
+    EventPageSchema,
+    ExecutionSchema,
+    NewTokenSchema,
+    SessionSchema,
+    TokenSchema,
+    UserSchema,
+)
 
 __all__ = [
+    "AuditPageSchema",
+    "AuditQueryArgsSchema",
+    "LoginSchema",
+    "NewTokenSchema",
+    "SessionSchema",
+    "TokenCreateSchema",
+    "TokenQueryArgsSchema",
+    "TokenSchema",
+    "UserCreateSchema",
+    "UserSchema",
+    "UserUpdateSchema",
     "CommandRunSchema",
     "EventsQueryArgsSchema",
     "ExecutionQueryArgsSchema",

@@ -9,6 +9,9 @@ from marshmallow import ValidationError as SchemaError
 
 from ..bolt import argv as bolt_argv
 from ..errors import ValidationError
+from ..auth.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME
+from ..auth.audit import ACTIONS, OUTCOMES
+from ..auth.policy import ROLES
 from ..executions.model import KINDS, STATUSES
 
 MAX_COMMAND_BYTES = 64 * 1024
@@ -138,3 +141,45 @@ class StreamQueryArgsSchema(_Strict):
 class OutputQueryArgsSchema(_Strict):
     format = fields.String(load_default="txt", validate=validate.OneOf(["txt", "ansi"]))
     target = fields.String(validate=validate.Length(min=1, max=255))
+
+
+USER_NAME_FIELD = validate.Regexp(USER_NAME, error="must be 1-64 letters, digits, '.', '_', '@' or '-'")
+PASSWORD_FIELD = validate.Length(
+    min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, error=f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+)
+
+
+class LoginSchema(_Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
+
+
+class UserCreateSchema(_Strict):
+    name = fields.String(required=True, validate=USER_NAME_FIELD)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = fields.String(required=True, validate=PASSWORD_FIELD)
+
+
+class UserUpdateSchema(_Strict):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    password = fields.String(validate=PASSWORD_FIELD)
+
+
+class TokenCreateSchema(_Strict):
+    user = fields.String(required=True, validate=USER_NAME_FIELD)
+    name = fields.String(validate=validate.Length(max=128))
+
+
+class TokenQueryArgsSchema(_Strict):
+    user = fields.String(validate=USER_NAME_FIELD)
+
+
+class AuditQueryArgsSchema(_Strict):
+    user = fields.String(validate=validate.Length(min=1, max=64))
+    action = _csv_of(ACTIONS)
+    outcome = fields.String(validate=validate.OneOf(OUTCOMES))
+    executionId = fields.String(validate=validate.Length(min=1, max=32))
+    since = fields.AwareDateTime(default_timezone=None)
+    until = fields.AwareDateTime(default_timezone=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))

@@ -33,6 +33,7 @@ class ExecutionSchema(Schema):
     durationMs = fields.Integer(attribute="duration_ms", allow_none=True)
     summary = fields.Raw(allow_none=True)
     queuePosition = fields.Integer(attribute="queue_position", allow_none=True)
+    createdBy = fields.String(attribute="created_by", allow_none=True)
     results = fields.List(fields.Nested(ResultSchema))
     links = fields.Raw()
 
@@ -41,3 +42,51 @@ class EventPageSchema(Schema):
     events = fields.Raw()
     nextAfter = fields.Integer()
     complete = fields.Boolean()
+
+
+class UserSchema(Schema):
+    name = fields.String()
+    role = fields.String()
+    createdAt = fields.String(attribute="created_at")
+    updatedAt = fields.String(attribute="updated_at")
+
+
+class TokenSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    user = fields.String()
+    createdAt = fields.String(attribute="created_at")
+    lastUsedAt = fields.String(attribute="last_used_at", allow_none=True)
+    revokedAt = fields.String(attribute="revoked_at", allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "the secret; shown once, never again"})
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.String()
+    user = fields.String(allow_none=True)
+    action = fields.String()
+    outcome = fields.String()
+    client = fields.String(allow_none=True)
+    executionId = fields.String(attribute="execution_id", allow_none=True)
+    detail = fields.Dict()
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class SessionSchema(Schema):
+    name = fields.String()
+    role = fields.String()
+    via = fields.String(metadata={"description": "session or token"})
+    csrfToken = fields.String(allow_none=True, metadata={"description": "send as X-CSRF-Token (sessions only)"})
+    canRun = fields.Boolean()
+    canAdmin = fields.Boolean()
+    expertMode = fields.Boolean(metadata={"description": "whether this role may request expert mode"})

@@ -1,5 +1,6 @@
 """Database access: the only layer that knows SQL (SQLite by default, PostgreSQL-ready)."""
 
-from .store import ExecutionStore, ExecutionFilter
+from .accounts import AccountStore, AuditFilter
+from .store import ExecutionFilter, ExecutionStore
 
-__all__ = ["ExecutionStore", "ExecutionFilter"]
+__all__ = ["AccountStore", "AuditFilter", "ExecutionFilter", "ExecutionStore"]

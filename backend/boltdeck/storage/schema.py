@@ -39,6 +39,7 @@ executions = Table(
     Column("duration_ms", Integer),
     Column("summary", Text),  # JSON
     Column("error", Text),
+    Column("created_by", String(64)),  # the user who started it (schema version 2)
     Index("ix_executions_created", "created_at"),
     Index("ix_executions_status_created", "status", "created_at"),
     Index("ix_executions_kind_created", "kind", "created_at"),
@@ -78,11 +79,68 @@ results = Table(
     PrimaryKeyConstraint("execution_id", "target"),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id, never the password
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),  # public id, shown in lists and used to revoke
+    Column("user_id", Integer, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the secret
+    Column("created_at", String(32), nullable=False),
+    Column("last_used_at", String(32)),
+    Column("revoked_at", String(32)),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 of the cookie's value
+    Column("user_id", Integer, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("user", String(64)),
+    Column("action", String(32), nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok | denied | failed
+    Column("client", String(64)),
+    Column("execution_id", String(32)),
+    Column("detail", Text, nullable=False),  # JSON; never a password or token value
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_action_at", "action", "at"),
+    Index("ix_audit_user_at", "user", "at"),
+)
+
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each migration moves the schema from version N-1 to N. Version 1 is the whole schema above;
 # later ones append ALTER/CREATE steps here and never edit earlier ones.
-MIGRATIONS: list = []
+def _add_access_control(conn: Connection) -> None:
+    """Version 2: users, API tokens, sessions, the audit log, and who started an execution."""
+    metadata.create_all(conn, tables=[users, api_tokens, sessions, audit_events])
+    conn.exec_driver_sql("ALTER TABLE executions ADD COLUMN created_by VARCHAR(64)")
+
+
+MIGRATIONS: list = [_add_access_control]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -85,7 +85,7 @@ class ExecutionStore:
     def create_execution(self, row: dict[str, Any], target_names: Iterable[str]) -> None:
         """Insert a new execution and the target names it may be found by."""
         values = _encode(row)
-        with self._begin() as conn:
+        with self.write() as conn:
             conn.execute(_INSERT_EXECUTION, values)
             names = sorted(set(target_names))
             if names:
@@ -94,12 +94,12 @@ class ExecutionStore:
     def update_execution(self, execution_id: str, **fields: Any) -> None:
         if not fields:
             return
-        with self._begin() as conn:  # the SET clause comes from the parameters' keys
+        with self.write() as conn:  # the SET clause comes from the parameters' keys
             conn.execute(_UPDATE_EXECUTION, {"b_id": execution_id, **_encode(fields)})
 
     def add_execution_targets(self, execution_id: str, names: Iterable[str]) -> None:
         """Record more names (for example targets a group expanded to) for the target filter."""
-        with self._begin() as conn:
+        with self.write() as conn:
             known = set(
                 conn.execute(
                     select(execution_targets.c.target).where(execution_targets.c.execution_id == execution_id)
@@ -152,7 +152,7 @@ class ExecutionStore:
     # events -----------------------------------------------------------------------------
     def append_event(self, execution_id: str, seq: int, type_: str, target: str | None, body: str) -> None:
         """Store one event durably; the caller publishes only after this returns."""
-        with self._begin() as conn:
+        with self.write() as conn:
             conn.execute(
                 _INSERT_EVENT, {"execution_id": execution_id, "seq": seq, "type": type_, "target": target, "body": body}
             )
@@ -214,7 +214,7 @@ class ExecutionStore:
             "value": json.dumps(result.get("value")),
             "error": json.dumps(result.get("error")),
         }
-        with self._begin() as conn:
+        with self.write() as conn:
             conn.execute(_DELETE_RESULT, {"b_id": execution_id, "b_target": result["target"]})
             conn.execute(_INSERT_RESULT, values)
 
@@ -235,7 +235,8 @@ class ExecutionStore:
             ]
 
     # plumbing ---------------------------------------------------------------------------
-    def _begin(self) -> "_Transaction":
+    def write(self) -> "_Transaction":
+        """A write transaction on the one writer connection (also used by the account store)."""
         return _Transaction(self)
 
     def _writer_connection(self) -> Connection:

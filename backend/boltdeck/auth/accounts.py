@@ -1,0 +1,173 @@
+"""AccountService: users and their roles, API tokens, and browser sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from ..errors import ConflictError, NotFoundError, ValidationError
+from ..executions.model import iso_utc, utcnow
+from ..storage import AccountStore
+from .passwords import hash_password, needs_rehash, verify_password
+from .policy import ROLES
+
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+TOKEN_PREFIX = "bd_"
+TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most this often per token
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for, and how they proved it."""
+
+    name: str
+    role: str
+    via: str  # "session" or "token"
+    csrf_token: str | None = None  # sessions only
+    token_id: str | None = None  # tokens only
+
+
+def digest(secret: str) -> str:
+    """Tokens and session ids are random 256-bit values: SHA-256 is enough to store them safely."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def check_user_name(name: str, field: str = "name") -> str:
+    if not isinstance(name, str) or not USER_NAME.match(name):
+        raise ValidationError(
+            f"{field} must be 1-64 letters, digits, '.', '_', '@' or '-' (starting with a letter or digit)",
+            details={field: ["is not a valid user name"]},
+        )
+    return name
+
+
+def check_role(role: str, field: str = "role") -> str:
+    if role not in ROLES:
+        raise ValidationError(f"{field} must be one of {', '.join(ROLES)}", details={field: [f"unknown role {role!r}"]})
+    return role
+
+
+def check_password(password: str, field: str = "password") -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"{field} must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long",
+            details={field: [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
+        )
+    return password
+
+
+class AccountService:
+    def __init__(self, accounts: AccountStore, session_hours: float):
+        self.accounts = accounts
+        self.session_lifetime = timedelta(hours=session_hours)
+        self._token_touched: dict[str, float] = {}
+
+    # users ------------------------------------------------------------------------------
+    def create_user(self, name: str, role: str, password: str) -> dict:
+        check_user_name(name)
+        check_role(role)
+        check_password(password)
+        return self.accounts.create_user(name, role, hash_password(password), utcnow())
+
+    def require_user(self, name: str) -> dict:
+        user = self.accounts.get_user(name)
+        if user is None:
+            raise NotFoundError(f"user {name!r} does not exist", details={"name": name})
+        return user
+
+    def list_users(self) -> list[dict]:
+        return self.accounts.list_users()
+
+    def update_user(self, name: str, role: str | None = None, password: str | None = None) -> dict:
+        user = self.require_user(name)
+        changes = {}
+        if role is not None and role != user["role"]:
+            check_role(role)
+            self._keep_an_admin(user, f"cannot change the role of {name}: it is the last admin")
+            changes["role"] = role
+        if password is not None:
+            changes["password_hash"] = hash_password(check_password(password))
+        if changes:
+            self.accounts.update_user(name, utcnow(), **changes)
+            self.accounts.delete_sessions_of(name)  # a new role or password starts from a fresh login
+        return self.require_user(name)
+
+    def delete_user(self, name: str) -> dict:
+        user = self.require_user(name)
+        self._keep_an_admin(user, f"cannot delete {name}: it is the last admin")
+        self.accounts.delete_user(name)
+        return user
+
+    def _keep_an_admin(self, user: dict, message: str) -> None:
+        if user["role"] == "admin" and self.accounts.count_role("admin") <= 1:
+            raise ConflictError(message, code="last_admin")
+
+    def verify(self, name: str, password: str) -> dict | None:
+        """The user if the password is theirs, else None (same cost whether or not the name exists)."""
+        stored = self.accounts.password_hash(name) if isinstance(name, str) else None
+        if not verify_password(stored, password if isinstance(password, str) else ""):
+            return None
+        if needs_rehash(stored):  # argon2 parameters were raised since this hash was made
+            self.accounts.update_user(name, utcnow(), password_hash=hash_password(password))
+        return self.accounts.get_user(name)
+
+    # tokens -----------------------------------------------------------------------------
+    def create_token(self, user: str, label: str | None) -> tuple[str, dict]:
+        """A new API token for `user`: (the secret, shown once; its record)."""
+        self.require_user(user)
+        label = (label or "").strip() or "api token"
+        if len(label) > 128:
+            raise ValidationError("name must be at most 128 characters", details={"name": ["too long"]})
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = self.accounts.create_token(secrets.token_hex(6), user, label, digest(secret), utcnow())
+        return secret, record
+
+    def revoke_token(self, token_id: str) -> dict:
+        record = self.accounts.get_token(token_id)
+        if record is None:
+            raise NotFoundError(f"token {token_id!r} does not exist", details={"id": token_id})
+        if record["revoked_at"] is None:
+            self.accounts.revoke_token(token_id, utcnow())
+        return self.accounts.get_token(token_id)
+
+    def list_tokens(self, user: str | None = None) -> list[dict]:
+        return self.accounts.list_tokens(user)
+
+    def principal_from_token(self, secret: str) -> Principal | None:
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+            return None
+        found = self.accounts.user_of_token(digest(secret))
+        if found is None:
+            return None
+        now = time.monotonic()
+        if now - self._token_touched.get(found["token_id"], -TOKEN_TOUCH_SECONDS) >= TOKEN_TOUCH_SECONDS:
+            self._token_touched[found["token_id"]] = now
+            self.accounts.touch_token(found["token_id"], utcnow())
+        return Principal(found["name"], found["role"], "token", token_id=found["token_id"])
+
+    # sessions ---------------------------------------------------------------------------
+    def open_session(self, user: str) -> tuple[str, str, datetime]:
+        """A new browser session: (cookie value, CSRF token, expiry)."""
+        now = datetime.now(timezone.utc)
+        expires = now + self.session_lifetime
+        cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.accounts.delete_sessions_of(user, now=iso_utc(now))  # sweep this user's expired ones
+        self.accounts.create_session(digest(cookie), user, csrf, iso_utc(now), iso_utc(expires))
+        return cookie, csrf, expires
+
+    def principal_from_session(self, cookie: str) -> Principal | None:
+        if len(cookie) > 200:
+            return None
+        found = self.accounts.user_of_session(digest(cookie), utcnow())
+        if found is None:
+            return None
+        return Principal(found["name"], found["role"], "session", csrf_token=found["csrf_token"])
+
+    def close_session(self, cookie: str) -> None:
+        self.accounts.delete_session(digest(cookie))
