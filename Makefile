@@ -12,6 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
+	$(BIN)/boltdeck users bootstrap   # a fresh install only: creates `admin` and prints its password once
 	$(BIN)/boltdeck serve
 
 browser-deps:

@@ -1,6 +1,7 @@
 """The `boltdeck` command: serve, and manage users and API tokens.
 
     boltdeck serve [--host H] [--port P]
+    boltdeck users bootstrap                   (no users yet: create `admin`, print its password once)
     boltdeck users create NAME --role ROLE     (password from stdin, or prompted twice on a terminal)
     boltdeck users list | users delete NAME | users set-password NAME | users set-role NAME ROLE
     boltdeck tokens create --user NAME [--name LABEL]   (prints the token once)
@@ -14,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import sys
+
+FIRST_ADMIN = "admin"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     create = users.add_parser("create", help="create a user; the password is read from stdin or prompted")
     create.add_argument("name")
     create.add_argument("--role", required=True, choices=("viewer", "operator", "admin"))
+    users.add_parser("bootstrap", help="on a fresh install, create the first admin and print its password once")
     users.add_parser("list", help="list users and their roles")
     users.add_parser("delete", help="delete a user, their tokens and sessions").add_argument("name")
     users.add_parser("set-password", help="set a user's password (stdin or prompted)").add_argument("name")
@@ -80,7 +85,17 @@ def _manage(args: argparse.Namespace) -> int:
 
 
 def _users(args, accounts, audit) -> int:
-    if args.action == "create":
+    if args.action == "bootstrap":
+        if accounts.list_users():
+            return 0  # not a fresh install: nothing to do, nothing to print
+        password = secrets.token_urlsafe(15)
+        user = accounts.create_user(FIRST_ADMIN, "admin", password)
+        audit("user_created", name=user["name"], role=user["role"], bootstrap=True)
+        print(
+            f"Created the first admin. User: {FIRST_ADMIN}  Password: {password}\n"
+            f"This is shown once. Change it with `boltdeck users set-password {FIRST_ADMIN}`."
+        )
+    elif args.action == "create":
         user = accounts.create_user(args.name, args.role, _read_password())
         audit("user_created", name=user["name"], role=user["role"])
         print(f"created {user['role']} {user['name']}")

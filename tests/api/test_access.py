@@ -355,3 +355,23 @@ def test_access_last_admin_cannot_be_removed_and_cli_refuses_short_passwords(ser
     with pytest.raises(AssertionError, match="at least 12|12 to"):
         server.cli("users", "create", "shorty", "--role", "viewer", stdin="short\n")
     assert "shorty" not in server.cli("users", "list")
+
+
+def test_access_bootstrap_creates_the_first_admin_once(tmp_path):
+    from boltdeck.auth import AccountService
+    from boltdeck.storage import AccountStore, ExecutionStore
+
+    from ..conftest import boltdeck_cli, server_env
+
+    env = server_env(tmp_path)
+    printed = boltdeck_cli(env, "users", "bootstrap", cwd=tmp_path)
+    password = re.search(r"Password: (\S+)", printed).group(1)
+    assert boltdeck_cli(env, "users", "bootstrap", cwd=tmp_path) == ""  # not fresh any more: silent
+    assert boltdeck_cli(env, "users", "list", cwd=tmp_path).split("\t")[:2] == ["admin", "admin"]
+    store = ExecutionStore(env["BOLTDECK_DATABASE_URL"])
+    try:
+        accounts = AccountService(AccountStore(store), session_hours=1)
+        assert accounts.verify("admin", password)["role"] == "admin"
+        assert accounts.verify("admin", password + "x") is None
+    finally:
+        store.dispose()
