@@ -34,6 +34,10 @@ def _runs(server) -> int:
         ("/api/packages", {"targets": ["localhost"], "action": "install", "name": "tr ee"}, "name", "must match"),
         ("/api/puppet/runs", {"targets": ["localhost"], "environment": "prod; rm -rf /"}, "environment", "lower-case"),
         ("/api/puppet/runs", {"targets": ["localhost"], "tags": ["$(id)"]}, "tags.0", "Puppet tag"),
+        # `^...$` alone would let a trailing newline through (past the task policy's prefix rules)
+        ("/api/tasks/run", {"targets": ["localhost"], "task": "bolt_shim\n"}, "task", "valid task name"),
+        ("/api/puppet/runs", {"targets": ["localhost"], "environment": "prod\n"}, "environment", "lower-case"),
+        ("/api/packages", {"targets": ["localhost"], "action": "install", "name": "tree\n"}, "name", "must match"),
         ("/api/commands", {"targets": ["localhost"], "command": "id", "timeoutSeconds": 0}, "timeoutSeconds", "at least"),
     ],
 )

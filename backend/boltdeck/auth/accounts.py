@@ -39,7 +39,7 @@ def digest(secret: str) -> str:
 
 
 def check_user_name(name: str, field: str = "name") -> str:
-    if not isinstance(name, str) or not USER_NAME.match(name):
+    if not isinstance(name, str) or not USER_NAME.fullmatch(name):
         raise ValidationError(
             f"{field} must be 1-64 letters, digits, '.', '_', '@' or '-' (starting with a letter or digit)",
             details={field: ["is not a valid user name"]},

@@ -79,7 +79,9 @@ class Rule:
     pattern: str
     compiled: re.Pattern | None = None
 
-    def matches(self, text: str, separator: str) -> bool:
+    def matches(self, text: str, separator: str, plain_rest: bool = False) -> bool:
+        """Whether the rule covers `text`; `plain_rest` (allow rules on commands) also requires
+        that what follows a prefix is plain words. Deny rules match a prefix whatever follows."""
         if self.kind == "exact":
             return text == self.pattern
         if self.kind == "prefix":
@@ -87,7 +89,7 @@ class Rule:
                 return True
             rest = text[len(self.pattern) :]
             return text.startswith(self.pattern + separator) and (
-                separator != " " or PLAIN_ARGUMENTS.fullmatch(rest) is not None
+                not plain_rest or PLAIN_ARGUMENTS.fullmatch(rest) is not None
             )
         return self.compiled.fullmatch(text) is not None
 
@@ -111,7 +113,7 @@ class RuleSet:
         if self.allow_any:
             return True, "any is allowed"
         for rule in self.allow:
-            if rule.matches(text, separator):
+            if rule.matches(text, separator, plain_rest=separator == " "):
                 return True, f"allowed by rule {rule.describe()}"
         return False, "no allow rule matches"
 
@@ -233,6 +235,7 @@ class PolicySource:
             stamp = (stat.st_mtime_ns, stat.st_size)
         except OSError as exc:
             self.error = f"cannot read {self.path}: {exc}; keeping the last good policy"
+            self._stamp = None  # read it again whenever it comes back
             return self._policy
         if stamp != self._stamp:
             with self._lock:
@@ -246,8 +249,8 @@ class PolicySource:
         return self._policy
 
     def _read(self) -> Policy:
-        stat = os.stat(self.path)
         try:
+            stat = os.stat(self.path)
             with open(self.path, encoding="utf-8") as handle:
                 data = yaml.safe_load(handle) or {}
         except (OSError, yaml.YAMLError) as exc:

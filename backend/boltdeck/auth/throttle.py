@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict, deque
+from collections import deque
 from typing import Callable
 
 from ..errors import RateLimitedError
@@ -28,7 +28,8 @@ class LoginThrottle:
         self.limits = {"account": per_account, "client": per_client}
         self.window = window_seconds
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._swept = clock()
 
     def check(self, account: str, client: str) -> None:
         """Raise RateLimitedError (with Retry-After) when this account or client must wait."""
@@ -45,17 +46,23 @@ class LoginThrottle:
 
     def failed(self, account: str, client: str) -> None:
         now = self.clock()
+        if now - self._swept >= self.window:  # drop offenders that went quiet: the table stays small
+            self._swept = now
+            for key in list(self._failures):
+                self._recent(key, now)
         for key in (("account", account), ("client", client)):
-            self._recent(key, now).append(now)
+            self._failures.setdefault(key, deque()).append(now)
 
     def succeeded(self, account: str) -> None:
         self._failures.pop(("account", account), None)
 
     def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures[key]
+        """The failures of `key` still inside the window (an entry with none left is removed)."""
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
         while failures and failures[0] <= now - self.window:
             failures.popleft()
-        if not failures:  # keep the table as small as the set of recent offenders
+        if not failures:
             del self._failures[key]
-            failures = self._failures[key]
         return failures

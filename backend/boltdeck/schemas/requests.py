@@ -15,6 +15,15 @@ from ..auth.policy import ROLES
 from ..executions.model import KINDS, STATUSES
 
 MAX_COMMAND_BYTES = 64 * 1024
+class Whole(validate.Regexp):
+    """A Regexp validator that must match the whole value: `^...$` alone lets "name\\n" through."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise SchemaError(self._format_error(value))
+        return value
+
+
 NOT_A_FLAG = validate.Regexp(r"^[^-]", error="must not start with '-' (Bolt would read it as an option)")
 
 
@@ -60,7 +69,7 @@ class RunRequestSchema(_Strict):
 
 class CommandRunSchema(RunRequestSchema):
     command = fields.String(required=True, validate=validate.Regexp(r"\S", error="must not be empty"))
-    runAs = fields.String(validate=validate.Regexp(bolt_argv.RUN_AS_USER, error="is not a valid user name"))
+    runAs = fields.String(validate=Whole(bolt_argv.RUN_AS_USER, error="is not a valid user name"))
 
     @validates("command")
     def _check_command(self, value: str, **_: Any) -> None:
@@ -75,18 +84,18 @@ class CommandRunSchema(RunRequestSchema):
 class TaskRunSchema(RunRequestSchema):
     task = fields.String(
         required=True,
-        validate=validate.Regexp(bolt_argv.TASK_NAME, error="is not a valid task name (like module::task)"),
+        validate=Whole(bolt_argv.TASK_NAME, error="is not a valid task name (like module::task)"),
     )
-    params = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]*$")), load_default=dict)
+    params = fields.Dict(keys=fields.String(validate=Whole(r"^[a-z][a-z0-9_]*$")), load_default=dict)
 
 
 class PuppetRunSchema(RunRequestSchema):
     noop = fields.Boolean(load_default=False)
     environment = fields.String(
-        validate=validate.Regexp(bolt_argv.PUPPET_ENVIRONMENT, error="must be lower-case letters, digits and _")
+        validate=Whole(bolt_argv.PUPPET_ENVIRONMENT, error="must be lower-case letters, digits and _")
     )
     tags = fields.List(
-        fields.String(validate=validate.Regexp(bolt_argv.PUPPET_TAG, error="is not a valid Puppet tag")),
+        fields.String(validate=Whole(bolt_argv.PUPPET_TAG, error="is not a valid Puppet tag")),
         load_default=list,
         validate=validate.Length(max=100),
     )
@@ -99,13 +108,13 @@ class PackageRunSchema(RunRequestSchema):
         required=True,
         validate=[
             validate.Length(max=255),
-            validate.Regexp(bolt_argv.PACKAGE_NAME, error="must match [A-Za-z0-9][A-Za-z0-9.+_:-]*"),
+            Whole(bolt_argv.PACKAGE_NAME, error="must match [A-Za-z0-9][A-Za-z0-9.+_:-]*"),
         ],
     )
     version = fields.String(
         validate=[
             validate.Length(max=128),
-            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9.+_:~\-]*$", error="is not a valid package version"),
+            Whole(r"^[A-Za-z0-9][A-Za-z0-9.+_:~\-]*$", error="is not a valid package version"),
         ]
     )
 
@@ -143,7 +152,7 @@ class OutputQueryArgsSchema(_Strict):
     target = fields.String(validate=validate.Length(min=1, max=255))
 
 
-USER_NAME_FIELD = validate.Regexp(USER_NAME, error="must be 1-64 letters, digits, '.', '_', '@' or '-'")
+USER_NAME_FIELD = Whole(USER_NAME, error="must be 1-64 letters, digits, '.', '_', '@' or '-'")
 PASSWORD_FIELD = validate.Length(
     min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, error=f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
 )
