@@ -1,15 +1,21 @@
-// The entry module: registers every component and routes the single page.
+// The entry module: registers every component, declares routes, and starts once it knows
+// who is logged in (a visitor without a session sees the login page first).
 
+import { UNAUTHENTICATED_EVENT } from './api.js';
 import { AppHeader } from './components/app-header.js';
 import { FactsTree } from './components/facts-tree.js';
 import { RealtimeOutputViewer } from './components/output-viewer.js';
 import { RunForms } from './components/run-forms.js';
+import { h, replace } from './dom.js';
+import { AdminPage } from './pages/admin-page.js';
 import { ExecutionPage } from './pages/execution-page.js';
 import { ExecutionsPage } from './pages/executions-page.js';
 import { InventoryPage } from './pages/inventory-page.js';
+import { LOGIN_PATH, LoginPage, loginPathFor, returnPath } from './pages/login-page.js';
 import { NodePage } from './pages/node-page.js';
 import { RunPage } from './pages/run-page.js';
-import { route, startRouter } from './router.js';
+import { navigate, route, startRouter } from './router.js';
+import { loadSession, session, sessionEnded } from './session.js';
 
 const COMPONENTS = {
   'bd-app-header': AppHeader,
@@ -21,6 +27,8 @@ const COMPONENTS = {
   'bd-run-page': RunPage,
   'bd-executions-page': ExecutionsPage,
   'bd-execution-page': ExecutionPage,
+  'bd-login-page': LoginPage,
+  'bd-admin-page': AdminPage,
 };
 for (const [name, component] of Object.entries(COMPONENTS)) {
   if (!customElements.get(name)) customElements.define(name, component);
@@ -38,6 +46,34 @@ route(/^\/targets\/(.+)$/, ([, name]) => page('bd-node-page', { target: name }),
 route(/^\/run$/, (match, params) => page('bd-run-page', { targets: params.get('targets') ?? '' }), 'Run');
 route(/^\/executions$/, () => page('bd-executions-page'), 'Executions');
 route(/^\/executions\/([^/]+)$/, ([, id]) => page('bd-execution-page', { 'execution-id': id }), ([, id]) => `Execution ${id.slice(0, 8)}`);
+route(/^\/login$/, () => page('bd-login-page'), 'Log in');
+route(/^\/admin$/, () => page('bd-admin-page'), 'Admin');
 
-const header = document.querySelector('bd-app-header');
-startRouter(document.getElementById('main'), (path) => header.setActive(path));
+/** Without a session every page is the login page; with one, the login page is not. */
+function guard(path, params) {
+  if (!session()) return path === LOGIN_PATH ? null : loginPathFor(path + location.search);
+  return path === LOGIN_PATH ? returnPath(params) : null;
+}
+
+// Any request answering 401 means the session ended (expired, or logged out elsewhere).
+window.addEventListener(UNAUTHENTICATED_EVENT, () => {
+  sessionEnded();
+  if (location.pathname !== LOGIN_PATH) {
+    navigate(loginPathFor(location.pathname + location.search, { expired: true }), { replace: true });
+  }
+});
+
+async function start() {
+  const main = document.getElementById('main');
+  const header = document.querySelector('bd-app-header');
+  try {
+    await loadSession();
+  } catch (error) {
+    const message = `Boltdeck's server did not answer (${error.message}). Reload the page to try again.`;
+    replace(main, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: message }));
+    return;
+  }
+  startRouter(main, { changed: (path) => header.setActive(path), guard });
+}
+
+start();

@@ -47,9 +47,10 @@ function findField(roots, name) {
 /**
  * Show `errors` ({field: [messages]}) next to their fields inside `roots` (an element or a
  * list, searched in order); what has no field goes to `formError` together with `message`.
- * Focuses the first invalid control.
+ * `keepMessage`: show `message` even when every problem sits next to its field (a refusal's
+ * message names the policy that refused). Focuses the first invalid control.
  */
-export function showErrors(roots, errors, formError, message = '') {
+export function showErrors(roots, errors, formError, message = '', { keepMessage = false } = {}) {
   roots = Array.isArray(roots) ? roots : [roots];
   const unplaced = [];
   let first = null;
@@ -70,7 +71,7 @@ export function showErrors(roots, errors, formError, message = '') {
   }
   if (formError && (unplaced.length || message)) {
     // When every problem sits next to its field, a short pointer is enough up here.
-    const summary = unplaced.length || !first ? [message, ...unplaced] : ['Please fix the marked fields.'];
+    const summary = unplaced.length || !first || keepMessage ? [message, ...unplaced] : ['Please fix the marked fields.'];
     formError.textContent = summary.filter(Boolean).join(' — ');
     formError.hidden = false;
   }

@@ -3,16 +3,21 @@
 const routes = [];
 let outlet = null;
 let onChange = () => {};
+let redirect = () => null;
 
 /** Register a route: `pattern` is a RegExp on the path; `render(match, searchParams)` returns a node. */
 export function route(pattern, render, title) {
   routes.push({ pattern, render, title });
 }
 
-/** Start routing into `element`; `changed(path)` is called after each page change. */
-export function startRouter(element, changed = () => {}) {
+/**
+ * Start routing into `element`. `changed(path)` is called after each page change;
+ * `guard(path, search)` may answer another path to go to instead (the login page), or null.
+ */
+export function startRouter(element, { changed = () => {}, guard = () => null } = {}) {
   outlet = element;
   onChange = changed;
+  redirect = guard;
   window.addEventListener('popstate', () => show());
   document.addEventListener('click', interceptLinks);
   show({ focus: false });
@@ -39,6 +44,11 @@ function interceptLinks(event) {
 function show({ focus = true } = {}) {
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
+  const elsewhere = redirect(path, params);
+  if (elsewhere) {
+    navigate(elsewhere, { replace: true });
+    return;
+  }
   for (const { pattern, render, title } of routes) {
     const match = path.match(pattern);
     if (!match) continue;

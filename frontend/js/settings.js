@@ -1,5 +1,7 @@
 // Settings the browser remembers across visits (localStorage).
 
+import { session } from './session.js';
+
 const EXPERT_KEY = 'boltdeck.expertMode';
 export const EXPERT_MODE_EVENT = 'boltdeck:expert-mode';
 
@@ -13,8 +15,15 @@ function storage() {
 
 let fallback = false;
 
-/** Whether new runs ask for expert mode (live output, Bolt's log and command line). */
+/** Whether the user's role may ask for expert mode (the policy's `expert_mode_roles`). */
+export const expertModeAllowed = () => Boolean(session()?.expertMode);
+
+/**
+ * Whether new runs ask for expert mode (live output, Bolt's log and command line): the
+ * remembered choice, and only when the role may (else the server would refuse the run).
+ */
 export function expertMode() {
+  if (!expertModeAllowed()) return false;
   const store = storage();
   return store ? store.getItem(EXPERT_KEY) === '1' : fallback;
 }

@@ -73,7 +73,11 @@ def test_access_every_api_route_but_health_and_login_needs_credentials(app, serv
             else:
                 assert response.status_code == 401, (method, path, headers, response.status_code)
                 assert response.json()["error"]["code"] in ("unauthenticated", "invalid_token")
-    assert server.api("GET", "/api/health", auth=False).status_code == 200
+    anonymous = server.api("GET", "/api/health", auth=False)
+    assert anonymous.status_code == 200 and anonymous.json() == {
+        "status": "ok", "bolt": {"available": True}, "database": {"ok": True}
+    }  # fmt: skip
+    assert "path" in server.api("GET", "/api/health").json()["bolt"]  # details for users only
     # unknown /api paths do not tell strangers what exists
     assert server.api("GET", "/api/no-such-route", auth=False).status_code == 401
     assert server.api("GET", "/api/no-such-route").status_code == 404

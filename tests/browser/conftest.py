@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import UI
+from .helpers import UI, log_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,8 +33,10 @@ def browser():
         chromium.close()
 
 
-def _make_ui(browser, server, *, expert: bool, init_scripts: tuple[str, ...] = (), permissions=()):
+def _make_ui(browser, server, *, expert: bool, role: str | None, init_scripts: tuple[str, ...] = (), permissions=()):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US", timezone_id="UTC")
+    if role:
+        log_in(context, server, role)
     if permissions:
         context.grant_permissions(list(permissions), origin=server.url)
     if expert:
@@ -56,11 +58,15 @@ def _make_ui(browser, server, *, expert: bool, init_scripts: tuple[str, ...] = (
 
 @pytest.fixture
 def make_ui(browser, server):
-    """Open pages on the shared live server; no uncaught page errors allowed."""
+    """Open pages on the shared live server, logged in as `role` (None: not at all); no uncaught page errors allowed."""
     opened = []
 
-    def factory(*, expert: bool = True, init_scripts: tuple[str, ...] = (), permissions=(), live=None) -> UI:
-        context, ui = _make_ui(browser, live or server, expert=expert, init_scripts=init_scripts, permissions=permissions)
+    def factory(
+        *, expert: bool = True, role: str | None = "admin", init_scripts: tuple[str, ...] = (), permissions=(), live=None
+    ) -> UI:
+        context, ui = _make_ui(
+            browser, live or server, expert=expert, role=role, init_scripts=init_scripts, permissions=permissions
+        )
         opened.append((context, ui))
         return ui
 
@@ -72,5 +78,5 @@ def make_ui(browser, server):
 
 @pytest.fixture
 def ui(make_ui) -> UI:
-    """A page with expert mode on (the common case for output tests)."""
+    """A page logged in as the admin, with expert mode on (the common case for output tests)."""
     return make_ui()

@@ -6,7 +6,24 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import ADMIN, ADMIN_PASSWORD
+
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+
+
+def credentials(server, role: str) -> tuple[str, str]:
+    """User name and password of a user with `role` (the provisioned admin, or a test user made on first use)."""
+    if role == "admin":
+        return ADMIN, ADMIN_PASSWORD
+    server.token_for(role)  # creates the user test-<role>
+    return f"test-{role}", f"test-{role} password"
+
+
+def log_in(context, server, role: str) -> None:
+    """Log a browser context in (its cookie jar keeps the session cookie for every page)."""
+    username, password = credentials(server, role)
+    answer = context.request.post(server.url + "/api/auth/login", data={"username": username, "password": password})
+    assert answer.ok, answer.text()
 
 
 @dataclass

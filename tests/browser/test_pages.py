@@ -34,7 +34,7 @@ def test_expert_mode_is_remembered_and_sent_with_runs(make_ui):
     assert not toggle.is_checked()
     toggle.check()
     page.reload()
-    assert page.get_by_label("Expert mode").is_checked()
+    expect(page.get_by_label("Expert mode")).to_be_checked()  # set once the app knows the user's role
 
     page.locator("textarea[name=command]").fill("true")
     with page.expect_request(re.compile(r"/api/commands$")) as request:

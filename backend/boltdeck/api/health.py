@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from .. import __version__
 from ..extensions import services
-from .auth import requires
+from .auth import principal, requires
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 
@@ -30,8 +30,11 @@ def health():
         bolt["problem"] = f"bolt executable {found.settings.bolt_bin!r} not found; set BOLTDECK_BOLT_BIN"
     elif not version:
         bolt["problem"] = f"{path} did not answer `bolt --version`"
+    status = "ok" if bolt["available"] and database_ok else "degraded"
+    if principal() is None:  # strangers (load balancers) learn whether it works, not where things are
+        return {"status": status, "bolt": {"available": bolt["available"]}, "database": {"ok": database_ok}}
     return {
-        "status": "ok" if bolt["available"] and database_ok else "degraded",
+        "status": status,
         "version": __version__,
         "bolt": bolt,
         "database": {"ok": database_ok, "url": re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", found.store.url)},

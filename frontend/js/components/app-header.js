@@ -1,10 +1,21 @@
-// The header: navigation, Bolt's availability (with the setting to fix it), expert mode.
+// The header: navigation, Bolt's availability (with the setting to fix it), expert mode,
+// and who is logged in (name, role, "Log out").
 
 import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
-import { EXPERT_MODE_EVENT, expertMode, setExpertMode } from '../settings.js';
+import { LOGIN_PATH } from '../pages/login-page.js';
+import { navigate } from '../router.js';
+import { logOut, session, SESSION_EVENT } from '../session.js';
+import { EXPERT_MODE_EVENT, expertMode, expertModeAllowed, setExpertMode } from '../settings.js';
 
 const HEALTH_REFRESH_MS = 60000;
+
+/** Which navigation link is current for a path. */
+const NAV_SECTIONS = {
+  inventory: (path) => !path.startsWith('/executions') && !path.startsWith('/admin'),
+  executions: (path) => path.startsWith('/executions'),
+  admin: (path) => path.startsWith('/admin'),
+};
 
 export class AppHeader extends HTMLElement {
   connectedCallback() {
@@ -16,25 +27,39 @@ export class AppHeader extends HTMLElement {
       attrs: { 'aria-describedby': `${toggleId}-hint` },
       on: { change: () => setExpertMode(this.expertToggle.checked) },
     });
+    this.expertLabel = h('label', { class: 'expert-toggle', htmlFor: toggleId, title: 'Runs stream live output, Bolt\'s log and command line' },
+      this.expertToggle, h('span', { text: 'Expert mode' }));
     this.boltState = h('span', { class: 'bolt-state', dataset: { state: 'unknown' }, text: 'Bolt: checking…' });
     this.banner = h('div', { class: 'banner banner-error', hidden: true, attrs: { role: 'alert' } });
     this.links = {
       inventory: h('a', { href: '/inventory', text: 'Inventory' }),
       executions: h('a', { href: '/executions', text: 'Executions' }),
+      admin: h('a', { href: '/admin', text: 'Admin' }),
     };
+    this.adminItem = h('li', {}, this.links.admin);
+    this.nav = h('nav', { attrs: { 'aria-label': 'Main' } },
+      h('ul', {}, h('li', {}, this.links.inventory), h('li', {}, this.links.executions), this.adminItem));
+    this.userName = h('span', { class: 'user-name' });
+    this.userRole = h('span', { class: 'user-role' });
+    this.logoutButton = h('button', { type: 'button', class: 'logout', text: 'Log out', on: { click: () => this.logOut() } });
+    this.user = h('div', { class: 'user' }, h('span', { class: 'visually-hidden', text: 'Logged in as ' }),
+      this.userName, this.userRole, this.logoutButton);
     replace(this,
       h('header', { class: 'app-header' },
         h('a', { class: 'brand', href: '/inventory', attrs: { 'aria-label': 'Boltdeck home' } },
           h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' }, text: '⚡' }), 'Boltdeck'),
-        h('nav', { attrs: { 'aria-label': 'Main' } }, h('ul', {}, h('li', {}, this.links.inventory), h('li', {}, this.links.executions))),
+        this.nav,
         h('div', { class: 'header-tools' },
           h('span', { attrs: { 'aria-live': 'polite' } }, this.boltState),
-          h('label', { class: 'expert-toggle', htmlFor: toggleId, title: 'Runs stream live output, Bolt\'s log and command line' },
-            this.expertToggle, h('span', { text: 'Expert mode' })),
-          h('span', { id: `${toggleId}-hint`, class: 'visually-hidden', text: 'New runs stream live output, Bolt\'s log and the Bolt command line.' }))),
+          this.expertLabel,
+          h('span', { id: `${toggleId}-hint`, class: 'visually-hidden', text: 'New runs stream live output, Bolt\'s log and the Bolt command line.' }),
+          this.user)),
       this.banner);
     this.onExpertChange = (event) => { this.expertToggle.checked = event.detail.expertMode; };
+    this.onSession = () => this.showSession();
     window.addEventListener(EXPERT_MODE_EVENT, this.onExpertChange);
+    window.addEventListener(SESSION_EVENT, this.onSession);
+    this.showSession();
     this.refreshHealth();
     this.timer = setInterval(() => this.refreshHealth(), HEALTH_REFRESH_MS);
   }
@@ -42,21 +67,46 @@ export class AppHeader extends HTMLElement {
   disconnectedCallback() {
     clearInterval(this.timer);
     window.removeEventListener(EXPERT_MODE_EVENT, this.onExpertChange);
+    window.removeEventListener(SESSION_EVENT, this.onSession);
     this.built = false;
+  }
+
+  /** Show who is logged in; offer only what their role may use (nothing before a login). */
+  showSession() {
+    const who = session();
+    this.nav.hidden = !who;
+    this.user.hidden = !who;
+    this.adminItem.hidden = !who?.canAdmin;
+    this.expertLabel.hidden = !expertModeAllowed();
+    this.expertToggle.checked = expertMode();
+    this.userName.textContent = who?.name ?? '';
+    this.userRole.textContent = who?.role ?? '';
+    this.userRole.dataset.role = who?.role ?? '';
+  }
+
+  async logOut() {
+    this.logoutButton.disabled = true;
+    try {
+      await logOut();
+      navigate(LOGIN_PATH);
+    } catch (error) {
+      this.showBanner([`Could not log out: ${error.message}`]);
+    } finally {
+      this.logoutButton.disabled = false;
+    }
   }
 
   /** Mark the navigation link of the current page. */
   setActive(path) {
     for (const [name, link] of Object.entries(this.links)) {
-      const active = name === 'inventory' ? !path.startsWith('/executions') : path.startsWith('/executions');
-      if (active) link.setAttribute('aria-current', 'page');
+      if (NAV_SECTIONS[name](path)) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
   }
 
   async refreshHealth() {
     try {
-      this.showHealth(await api('/api/health'));
+      this.showHealth(await api('/api/health', { anonymous: true }));
     } catch (error) {
       this.boltState.dataset.state = 'error';
       this.boltState.textContent = 'Server unreachable';

@@ -3,6 +3,8 @@
 
 import { executionPath } from '../api.js';
 import { formatDuration, formatTime, h, replace } from '../dom.js';
+import { canRun, session } from '../session.js';
+import { expertModeAllowed } from '../settings.js';
 import { STATE_LABELS } from '../stream.js';
 import { executionTitle, FINAL_STATUSES, statusBadge } from './status.js';
 
@@ -36,15 +38,21 @@ export class ExecutionHeader {
   }
 
   buildActions({ cancel, rerun, copyAll }) {
-    this.cancelButton = h('button', { type: 'button', class: 'danger', text: 'Cancel', hidden: true, on: { click: cancel } });
-    this.rerunAll = h('button', { type: 'button', text: 'Rerun all', hidden: true, on: { click: () => rerun('all') } });
-    this.rerunFailed = h('button', { type: 'button', text: 'Rerun failed only', hidden: true, on: { click: () => rerun('failed') } });
+    // Cancel and rerun only for roles that may run; the others get a note instead of buttons.
+    this.mayRun = canRun();
+    if (this.mayRun) {
+      this.cancelButton = h('button', { type: 'button', class: 'danger', text: 'Cancel', hidden: true, on: { click: cancel } });
+      this.rerunAll = h('button', { type: 'button', text: 'Rerun all', hidden: true, on: { click: () => rerun('all') } });
+      this.rerunFailed = h('button', { type: 'button', text: 'Rerun failed only', hidden: true, on: { click: () => rerun('failed') } });
+    }
+    const roleNote = this.mayRun ? null
+      : h('span', { class: 'muted role-note', text: `Your role (${session()?.role ?? 'unknown'}) cannot cancel or rerun.` });
     this.copyFeedback = h('span', { class: 'muted', attrs: { 'aria-live': 'polite' } });
     const download = (format) => h('a', {
       class: 'button', href: `${executionPath(this.id)}/output?format=${format}`, download: '', text: `Download .${format}`,
     });
     this.actions = h('div', { class: 'actions' },
-      this.cancelButton, this.rerunAll, this.rerunFailed, h('span', { class: 'spacer' }),
+      this.cancelButton, this.rerunAll, this.rerunFailed, roleNote, h('span', { class: 'spacer' }),
       this.copyFeedback,
       h('button', { type: 'button', text: 'Copy all output', on: { click: copyAll } }),
       download('txt'), download('ansi'));
@@ -64,7 +72,8 @@ export class ExecutionHeader {
     this.showCommandLine(execution.commandLine);
     if (!execution.expertMode) {
       this.notice.textContent = 'Expert mode was off for this execution: each target\'s output appears when it finishes, '
-        + 'and Bolt\'s log and command line are not shown. Turn expert mode on in the header for live output on new runs.';
+        + 'and Bolt\'s log and command line are not shown.'
+        + (expertModeAllowed() ? ' Turn expert mode on in the header for live output on new runs.' : '');
       this.notice.hidden = false;
     }
   }
@@ -77,6 +86,7 @@ export class ExecutionHeader {
 
   showStatus(status, summary) {
     replace(this.badge, statusBadge(status));
+    if (!this.mayRun) return;
     const final = FINAL_STATUSES.has(status);
     this.cancelButton.hidden = final;
     this.rerunAll.hidden = !final;

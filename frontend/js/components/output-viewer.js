@@ -3,7 +3,7 @@
 // and shows per-target panes (stdout and stderr, merged or apart), Bolt's log, progress,
 // the results table and the controls.
 
-import { api, executionPath } from '../api.js';
+import { api, apiText, executionPath } from '../api.js';
 import { copyText, h, replace } from '../dom.js';
 import { OutputPane } from '../output-pane.js';
 import { countLines, errorText, LOG_PANE, piecesOf } from '../pieces.js';
@@ -73,7 +73,7 @@ export class RealtimeOutputViewer extends HTMLElement {
     this.ensurePane(LOG_PANE);
     this.stream = new ExecutionStream(this.executionId, {
       onEvents: (events) => this.enqueue(events),
-      onState: (state) => this.header.showConnection(state),
+      onState: (state) => this.showConnection(state),
     }).start();
     this.ticker = setInterval(() => this.tick(), 1000);
   }
@@ -123,6 +123,13 @@ export class RealtimeOutputViewer extends HTMLElement {
     this.touched.clear();
     if (this.dirty.summary) this.header.showStatus(this.state.status, this.state.summary);
     if (this.dirty.results) this.renderResults();
+    if (this.finishing && !this.queue.length) this.showConnection('finished');
+  }
+
+  /** "Finished" only once every event received is on the page (they are applied a frame later). */
+  showConnection(state) {
+    this.finishing = state === 'finished' && this.queue.length > 0;
+    if (!this.finishing) this.header.showConnection(state);
   }
 
   apply(event) {
@@ -263,9 +270,7 @@ export class RealtimeOutputViewer extends HTMLElement {
     } else {
       const target = pane ? `&target=${encodeURIComponent(pane.key)}` : '';
       try {
-        const response = await fetch(`${executionPath(this.executionId)}/output?format=txt${target}`);
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        text = await response.text();
+        text = await apiText(`${executionPath(this.executionId)}/output?format=txt${target}`);
       } catch {
         text = pane ? pane.text() : [...this.panes.values()].map((p) => p.text()).join('\n');
       }

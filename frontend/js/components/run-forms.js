@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { announce, h, replace } from '../dom.js';
 import { clearErrors, field, formErrorBox, showErrors } from '../forms.js';
 import { navigate } from '../router.js';
+import { canRun, session } from '../session.js';
 import { expertMode } from '../settings.js';
 import { paramControl } from '../task-params.js';
 import { Tabs } from './tabs.js';
@@ -25,6 +26,10 @@ export class RunForms extends HTMLElement {
   }
 
   build() {
+    if (!canRun()) {
+      replace(this, roleNote());
+      return;
+    }
     this.targetsField = h('div', { class: 'field targets-field', dataset: { field: 'targets' } },
       h('span', { class: 'label', text: 'Targets' }),
       h('ul', { class: 'chips', attrs: { 'aria-label': 'Targets' } },
@@ -188,9 +193,16 @@ export class RunForms extends HTMLElement {
       announce('Execution started');
       navigate(`/executions/${encodeURIComponent(started.executionId)}`);
     } catch (err) {
-      showErrors([form, this.common], err.fieldErrors ?? {}, error, err.message);
+      // A refusal (403: the role, or the run policy) says why; show that next to the marked fields.
+      showErrors([form, this.common], err.fieldErrors ?? {}, error, err.message, { keepMessage: err.status === 403 });
     } finally {
       submit.disabled = false;
     }
   }
+}
+
+/** What a user who may not run sees instead of the forms. */
+export function roleNote() {
+  const role = session()?.role ?? 'unknown';
+  return h('p', { class: 'notice role-note', text: `Your role (${role}) can look but not run: starting, cancelling and rerunning executions needs the operator or admin role.` });
 }

@@ -3,9 +3,11 @@
 import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
 import { navigate } from '../router.js';
+import { canRun, session } from '../session.js';
 
 export class InventoryPage extends HTMLElement {
   connectedCallback() {
+    this.mayRun = canRun(); // selecting is for running: viewers get plain tables
     this.selected = new Set();
     this.inventory = { targets: [], groups: [] };
     this.filterBox = h('input', {
@@ -17,13 +19,14 @@ export class InventoryPage extends HTMLElement {
     });
     this.selection = h('span', { class: 'selection-count', attrs: { 'aria-live': 'polite' } });
     this.tables = h('div', { class: 'inventory-tables' }, h('p', { class: 'muted', text: 'Loading the inventory…' }));
+    const intro = this.mayRun
+      ? 'Targets and groups from the Bolt inventory. Select some to run a command, task, Puppet run or package action on them.'
+      : `Targets and groups from the Bolt inventory. Your role (${session()?.role ?? 'unknown'}) can look but not run.`;
     replace(this,
-      h('div', { class: 'page-head' },
-        h('h1', { text: 'Inventory' }),
-        h('p', { class: 'muted', text: 'Targets and groups from the Bolt inventory. Select some to run a command, task, Puppet run or package action on them.' })),
+      h('div', { class: 'page-head' }, h('h1', { text: 'Inventory' }), h('p', { class: 'muted', text: intro })),
       h('div', { class: 'toolbar sticky' },
         h('label', { htmlFor: this.filterBox.id, text: 'Filter' }), this.filterBox,
-        h('span', { class: 'spacer' }), this.selection, this.runButton),
+        h('span', { class: 'spacer' }), this.mayRun ? [this.selection, this.runButton] : null),
       this.tables);
     this.updateSelection();
     this.load();
@@ -60,26 +63,29 @@ export class InventoryPage extends HTMLElement {
 
   table(kind, items, headings, cells) {
     if (!items.length) return h('p', { class: 'muted', text: `No ${kind} match the filter.` });
-    const all = h('input', {
+    const selectAll = this.mayRun ? h('th', { class: 'check' }, h('input', {
       type: 'checkbox',
       checked: items.every((item) => this.selected.has(item.name)),
       attrs: { 'aria-label': `Select all ${kind} shown` },
       on: { change: (event) => this.selectAll(items, event.target.checked) },
-    });
-    return h('table', { class: 'data-table selectable', dataset: { kind } },
-      h('thead', {}, h('tr', {}, h('th', { class: 'check' }, all), headings.map((text) => h('th', { scope: 'col', text })))),
+    })) : null;
+    return h('table', { class: ['data-table', this.mayRun && 'selectable'], dataset: { kind } },
+      h('thead', {}, h('tr', {}, selectAll, headings.map((text) => h('th', { scope: 'col', text })))),
       h('tbody', {}, items.map((item) => this.row(item, cells(item)))));
   }
 
   row(item, cells) {
+    const row = h('tr', { dataset: { name: item.name } },
+      cells.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', {}, cell))));
+    if (!this.mayRun) return row;
     const box = h('input', {
       type: 'checkbox', checked: this.selected.has(item.name), value: item.name,
       attrs: { 'aria-label': `Select ${item.name}` },
       on: { change: (event) => this.toggle(item.name, event.target.checked) },
     });
-    return h('tr', { dataset: { name: item.name }, class: this.selected.has(item.name) ? 'is-selected' : '' },
-      h('td', { class: 'check' }, box),
-      cells.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', {}, cell))));
+    row.classList.toggle('is-selected', box.checked);
+    row.prepend(h('td', { class: 'check' }, box));
+    return row;
   }
 
   toggle(name, on) {
