@@ -331,6 +331,10 @@ def test_access_stream_limit_is_per_user_and_released_when_streams_end(make_serv
     assert all(s.status == 200 for s in held)
     refused = SSEStream(url, headers=live.auth)
     assert refused.status == 429 and refused.body_json()["error"]["code"] == "too_many_streams"
+    before = len(live.invocations())
+    body = json.dumps({"targets": ["localhost"], "command": "true"}).encode()
+    streamed_run = SSEStream(f"{live.url}/api/commands", method="POST", body=body, headers=live.auth)
+    assert streamed_run.status == 429 and len(live.invocations()) == before  # refused before it starts
     other = SSEStream(url, headers=live.headers_for("viewer"))  # another user is not affected
     assert other.status == 200
     ws = websocket.create_connection(live.url.replace("http://", "ws://") + "/api/ws", header=[f"Authorization: Bearer {live.token}"])

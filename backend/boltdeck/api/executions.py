@@ -159,11 +159,12 @@ def cancel_execution(execution_id: str):
 @bp.post("/<execution_id>/rerun")
 @requires("run")
 def rerun_execution(execution_id: str):
-    from .runs import answer_started, audit_started, authorize_plan
+    from .runs import authorize_plan, started_by
 
     args = load(RerunSchema(), request.get_json(silent=True) or {})
-    execution = services().executions.rerun(
-        execution_id, args["scope"], authorize=authorize_plan, created_by=user_name()
+    return started_by(
+        lambda: services().executions.rerun(execution_id, args["scope"], authorize=authorize_plan, created_by=user_name()),
+        "rerun",
+        parentId=execution_id,
+        scope=args["scope"],
     )
-    audit_started("rerun", execution, parentId=execution_id, scope=args["scope"])
-    return answer_started(execution)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import request
 from marshmallow import Schema
 
@@ -17,9 +19,29 @@ from .streaming import sse_response
 def start_run(kind: str, schema: Schema):
     """Start an execution of `kind` from the JSON body; answer as the request asks."""
     body = load(schema, request.get_json(silent=True))
-    execution = services().executions.start(kind, body, authorize=authorize_plan, created_by=user_name())
-    audit_started("run", execution)
+    return started_by(lambda: services().executions.start(kind, body, authorize=authorize_plan, created_by=user_name()))
+
+
+def started_by(start: Callable[[], dict], action: str = "run", **detail):
+    """Start an execution with `start()`, audit it, and answer as the request asks.
+
+    A request that wants the stream takes its stream slot first: over the limit, nothing starts.
+    """
+    release = services().stream_limits.acquire(user_name()) if _wants_stream() else None
+    try:
+        execution = start()
+    except BaseException:
+        if release:
+            release()
+        raise
+    audit_started(action, execution, **detail)
+    if release:
+        return sse_response(execution["id"], after=0, release=release)
     return answer_started(execution)
+
+
+def _wants_stream() -> bool:
+    return request.accept_mimetypes.best == "text/event-stream"
 
 
 def authorize_plan(plan: Plan) -> None:
@@ -63,11 +85,9 @@ def audit_started(action: str, execution: dict, **detail) -> None:
 
 
 def answer_started(execution: dict):
-    """202 with links; `Accept: text/event-stream` streams it; `?wait=true` answers the finished one."""
+    """202 with links, or with `?wait=true` the finished execution."""
     found = services()
     execution_id = execution["id"]
-    if request.accept_mimetypes.best == "text/event-stream":
-        return sse_response(execution_id, after=0)
     if request.args.get("wait", "").lower() in ("1", "true", "yes"):
         finished = found.executions.wait(execution_id)
         return execution_body(finished), 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Callable
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Response, request
@@ -37,14 +38,20 @@ def stream_execution(execution_id: str):
     return sse_response(execution_id, after)
 
 
-def sse_response(execution_id: str, after: int) -> Response:
+def sse_response(execution_id: str, after: int, release: Callable[[], None] | None = None) -> Response:
     """Replay after `after`, then follow live; 404 (JSON) before the stream if the id is unknown.
 
-    The stream holds one of its user's stream slots until it ends or the client disconnects.
+    The stream holds one of its user's stream slots (`release` gives it back; taken here when
+    not given) until it ends or the client disconnects.
     """
     found = services()
-    types = found.streams.visible_types(execution_id)
-    release = found.stream_limits.acquire(user_name())
+    if release is None:
+        release = found.stream_limits.acquire(user_name())
+    try:
+        types = found.streams.visible_types(execution_id)
+    except BaseException:
+        release()
+        raise
     events = found.streams.follow(execution_id, after, "sse", types)
     retry_ms = found.settings.sse_retry_ms
     watcher = on_disconnect(release)
