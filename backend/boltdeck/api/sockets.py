@@ -6,7 +6,6 @@ import socket
 
 import gevent
 from flask import request
-from gevent.socket import wait_read
 
 
 def send_without_delay() -> None:
@@ -32,23 +31,31 @@ def client_socket():
     return getattr(raw, "_sock", None)
 
 
-def on_disconnect(callback) -> gevent.Greenlet | None:
-    """Call `callback` as soon as the client closes the request's connection; kill the result to stop.
+def on_disconnect(callback):
+    """Call `callback` as soon as the client closes the request's connection; `.stop()` the result.
 
     A streaming response only notices a closed connection when it next writes (up to one
-    heartbeat later); this watches the socket for the end-of-file the client's close sends.
+    heartbeat later). This watches the socket for the end-of-file the client's close sends,
+    with an event-loop watcher rather than a greenlet (no stack per open stream); the callback
+    runs in the event loop, so it must not block.
     """
     sock = client_socket()
     if sock is None:
         return None
+    raw = getattr(sock, "_sock", sock)  # the OS socket under gevent's, for a non-blocking peek
+    watcher = gevent.get_hub().loop.io(sock.fileno(), 1)
 
-    def watch() -> None:
+    def readable() -> None:
         try:
-            wait_read(sock.fileno())
-            if sock.recv(1, socket.MSG_PEEK):
-                return  # the client sent data (a pipelined request), not a close
+            if raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                watcher.stop()  # the client sent data (a pipelined request), not a close
+                return
+        except BlockingIOError:
+            return  # woken without data: keep watching
         except OSError:
-            pass  # reset or already closed: the client is gone either way
+            pass  # reset: the client is gone either way
+        watcher.stop()
         callback()
 
-    return gevent.spawn(watch)
+    watcher.start(readable)
+    return watcher

@@ -65,7 +65,8 @@ def sse_response(execution_id: str, after: int, release: Callable[[], None] | No
             events.close()
             release()
             if watcher is not None:
-                watcher.kill(block=False)
+                watcher.stop()
+                watcher.close()
 
     response = Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
     response.call_on_close(release)  # also when the body never started
