@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from boltdeck.bolt.cli import bolt_environment
 
 from .server import BenchServer, bolt_project, direct_argv, emit_command
-from .sse import StreamSet, parse_response
+from .sse import parse_response
 
 STAMP = re.compile(rb"t=(\d+) i=(\d+)")
 SUBSCRIBE_TIMEOUT_SECONDS = 120
@@ -81,7 +81,7 @@ def boltdeck_run(server: BenchServer, emit_args: list[str], expected_lines: int,
         go = os.path.join(tmp, "go")
         started = time.perf_counter()
         answer = server.run_command(emit_command(*emit_args, "--go", go), [target])
-        streams = StreamSet(server.port)
+        streams = server.stream_set()
         try:
             streams.open(f"/api/executions/{answer['executionId']}/stream", subscribers)
             _wait_subscribed(server, subscribers)

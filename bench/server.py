@@ -1,4 +1,4 @@
-"""Start `boltdeck serve` on 127.0.0.1 for a scenario, talk HTTP to it, read its memory."""
+"""Start `boltdeck serve` on 127.0.0.1 for a scenario, talk HTTP to it as its admin, read its memory."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -19,11 +20,18 @@ from typing import Any
 from boltdeck.bolt import argv as bolt_argv
 from boltdeck.bolt.cli import bolt_environment
 
+from .sse import StreamSet
+
 ROOT = Path(__file__).resolve().parents[1]
 BOLT_DOUBLE = ROOT / "tests" / "bolt_double" / "bolt"
 TEST_PROJECT = ROOT / "tests" / "bolt_double" / "project"
 EMIT = Path(__file__).resolve().parent / "emit.py"
 START_TIMEOUT_SECONDS = 60
+CLI_TIMEOUT_SECONDS = 60
+BENCH_USER = "bench"
+# Far above what any scenario holds at once (5,000 idle streams, 1,000 subscribers), so that
+# the per-user stream limit never refuses a benchmark's own streams.
+MAX_STREAMS_PER_USER = 100_000
 
 
 def bolt_bin() -> str:
@@ -112,12 +120,14 @@ class BenchServer:
                 "BOLTDECK_BOLT_PROJECT": bolt_project(),
                 "BOLTDECK_LOG_LEVEL": "WARNING",
                 "BOLTDECK_INVENTORY_CACHE_SECONDS": "3600",
+                "BOLTDECK_MAX_STREAMS_PER_USER": str(MAX_STREAMS_PER_USER),
             }
         )
         env.update({f"BOLTDECK_{k.upper()}": str(v) for k, v in settings.items()})
         self.env = env
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.token = ""
         self._conn: http.client.HTTPConnection | None = None
 
     @property
@@ -125,7 +135,36 @@ class BenchServer:
         assert self.proc is not None
         return self.proc.pid
 
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The header every request to /api/* carries: the bench admin's API token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def stream_set(self) -> StreamSet:
+        """A StreamSet on this server whose every stream sends the API token."""
+        return StreamSet(self.port, headers=self.auth_headers)
+
+    def provision(self) -> None:
+        """Create the admin user and an API token with the CLI, in the database the server will use."""
+        if self.token:
+            return
+        self._manage(["users", "create", BENCH_USER, "--role", "admin"], stdin=secrets.token_urlsafe(24) + "\n")
+        self.token = self._manage(["tokens", "create", "--user", BENCH_USER, "--name", "bench"]).strip()
+        if not self.token:
+            raise RuntimeError("`boltdeck tokens create` printed no token")
+
+    def _manage(self, args: list[str], stdin: str = "") -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "boltdeck", *args], env=self.env, cwd=self.workdir, input=stdin,
+            capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"`boltdeck {' '.join(args)}` failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+        return done.stdout
+
     def start(self) -> "BenchServer":
+        """Provision the admin and its token, then start the server and wait for its address."""
+        self.provision()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "boltdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
             env=self.env,
@@ -183,7 +222,9 @@ class BenchServer:
                 fresh: bool = False) -> tuple[int, Any]:
         """One request on the kept-alive connection (or a new one); answers (status, JSON or text)."""
         payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        headers = dict(self.auth_headers)
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         if fresh:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
             try:

@@ -70,10 +70,14 @@ class RawStream:
 
 
 class StreamSet:
-    """Open many streams to one server (GETs, or exec-stream POSTs) and pump them with one selector."""
+    """Open many streams to one server (GETs, or exec-stream POSTs) and pump them with one selector.
 
-    def __init__(self, port: int, host: str = "127.0.0.1"):
+    `headers` go with every stream this set opens (the API token); open() may add more.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1", headers: dict[str, str] | None = None):
         self.host, self.port = host, port
+        self.headers = dict(headers or {})
         self.selector = selectors.DefaultSelector()
         self.streams: list[RawStream] = []
 
@@ -96,7 +100,7 @@ class StreamSet:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept: text/event-stream",
                  "Connection: close"]  # so that the end of the stream is the end of the connection
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        lines += [f"{k}: {v}" for k, v in {**self.headers, **(headers or {})}.items()]
         if body:
             lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)

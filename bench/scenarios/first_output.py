@@ -11,7 +11,7 @@ from boltdeck.bolt.cli import bolt_environment
 
 from ..result import Row, ScenarioResult
 from ..server import BenchServer, bolt_project, direct_argv
-from ..sse import StreamSet, parse_response
+from ..sse import parse_response
 from ..stats import median, percentile
 
 TITLE = "Time to first output"
@@ -43,7 +43,7 @@ def direct_first_line(argv: list[str], timeout: float = 60) -> float:
 def boltdeck_first_output(server: BenchServer) -> float:
     """One POST answered with the execution's SSE stream; seconds until the first stdout event."""
     body = json.dumps({"targets": ["localhost"], "command": COMMAND, "expertMode": True}).encode()
-    streams = StreamSet(server.port)
+    streams = server.stream_set()
     started_ns = time.time_ns()
     try:
         streams.open("/api/commands", 1, method="POST", body=body)

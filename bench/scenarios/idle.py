@@ -6,7 +6,6 @@ import time
 
 from ..result import Row, ScenarioResult
 from ..server import BenchServer
-from ..sse import StreamSet
 
 TITLE = "Idle streams (heartbeats only)"
 PER_STREAM_LIMIT_KIB = 50.0
@@ -21,7 +20,7 @@ def run(profile: dict, ctx) -> ScenarioResult:
         server.run_command("true", ["localhost"], wait=True)
         execution = server.run_command("sleep 600", ["localhost"])["executionId"]
         path = f"/api/executions/{execution}/stream"
-        streams = StreamSet(server.port)
+        streams = server.stream_set()
         try:
             streams.open(path, 1, keep=False)  # one stream first, so the baseline has a stream's shared state
             streams.run_for(0.5)

@@ -7,7 +7,7 @@ import time
 
 from ..result import Row, ScenarioResult
 from ..server import BenchServer, direct_argv, emit_command, run_direct
-from ..sse import StreamSet, parse_response
+from ..sse import parse_response
 
 TITLE = "Throughput (one SSE client)"
 RATIO_LIMIT = 1.5
@@ -50,7 +50,7 @@ def run(profile: dict, ctx) -> ScenarioResult:
 
 def _stream_one(server: BenchServer, command: str) -> dict:
     """One POST answered with the execution's SSE stream ("exec stream"); times taken as bytes arrive."""
-    streams = StreamSet(server.port)
+    streams = server.stream_set()
     body = json.dumps({"targets": ["localhost"], "expertMode": True, "command": command}).encode()
     started_ns = time.time_ns()
     try:

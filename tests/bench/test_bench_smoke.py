@@ -44,3 +44,34 @@ def test_bench_sse_parser_times_each_frame_by_its_last_byte():
     status, headers, frames = parse_response(chunks)
     assert status == 200 and headers["transfer-encoding"] == "chunked"
     assert [(f.arrived_ns, f.id, f.event, f.data) for f in frames] == [(1, None, None, None), (3, 1, "stdout", "{}")]
+
+
+def test_bench_stream_set_sends_its_headers_with_every_stream():
+    """Regression: the bench's raw SSE streams carried no API token and were all answered 401."""
+    import socket
+    import threading
+
+    sys.path.insert(0, str(ROOT))
+    from bench.sse import StreamSet
+
+    heads: list[bytes] = []
+
+    def answer(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            heads.append(head)
+            conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=answer, args=(listener,), daemon=True)
+        server.start()
+        streams = StreamSet(listener.getsockname()[1], headers={"Authorization": "Bearer t0ken"})
+        try:
+            streams.open("/api/x", 1, headers={"X-Extra": "1"}, timeout=10)
+        finally:
+            streams.close()
+        server.join(10)
+    assert b"\r\nAuthorization: Bearer t0ken\r\n" in heads[0] and b"\r\nX-Extra: 1\r\n" in heads[0]
