@@ -124,6 +124,23 @@ def test_access_viewer_websocket_may_watch_but_not_cancel(server):
     server.api("POST", f"/api/executions/{execution_id}/cancel")
 
 
+def test_access_websocket_cancel_rechecks_a_token_revoked_since_connecting(server):
+    server.token_for("operator")
+    token = server.api("POST", "/api/tokens", json={"user": "test-operator", "name": "ws"}).json()
+    execution_id = _start(server, {"targets": ["localhost"], "command": SLEEPER})
+    url = server.url.replace("http://", "ws://") + "/api/ws"
+    ws = websocket.create_connection(url, timeout=30, header=[f"Authorization: Bearer {token['token']}"])
+    try:
+        server.api("DELETE", f"/api/tokens/{token['id']}")
+        ws.send(json.dumps({"type": "cancel", "executionId": execution_id}))
+        reply = json.loads(ws.recv())
+        assert reply["type"] == "error" and reply["code"] == "unauthenticated", reply
+    finally:
+        ws.close()
+    assert server.api("GET", f"/api/executions/{execution_id}").json()["status"] == "running"
+    server.api("POST", f"/api/executions/{execution_id}/cancel")
+
+
 def test_access_tokens_work_until_revoked_by_api_or_cli(server):
     for revoke_with in ("api", "cli"):
         created = server.api("POST", "/api/tokens", json={"user": ADMIN, "name": f"revoke via {revoke_with}"})

@@ -87,7 +87,6 @@ def guard() -> None:
 
 
 def _authenticate() -> Principal | None:
-    accounts = services().accounts
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
@@ -96,7 +95,8 @@ def _authenticate() -> Principal | None:
                 "the Authorization header must be 'Bearer <token>'",
                 headers={"WWW-Authenticate": 'Bearer realm="boltdeck", error="invalid_request"'},
             )
-        found = accounts.principal_from_token(secret.strip())
+        g.credential = ("token", secret.strip())
+        found = resolve(g.credential)
         if found is None:  # a wrong token is an error even on public routes: the client must know
             raise AuthenticationError(
                 "the API token is unknown or revoked",
@@ -105,7 +105,22 @@ def _authenticate() -> Principal | None:
             )
         return found
     cookie = request.cookies.get(SESSION_COOKIE)
-    return accounts.principal_from_session(cookie) if cookie else None
+    g.credential = ("session", cookie) if cookie else None
+    return resolve(g.credential)
+
+
+def credential() -> tuple[str, str] | None:
+    """What the current request authenticated with, to check again later (a long-lived WebSocket)."""
+    return g.get("credential")
+
+
+def resolve(found_credential: tuple[str, str] | None) -> Principal | None:
+    """Who a credential stands for now: None once a token is revoked or a session ended."""
+    if found_credential is None:
+        return None
+    kind, secret = found_credential
+    accounts = services().accounts
+    return accounts.principal_from_token(secret) if kind == "token" else accounts.principal_from_session(secret)
 
 
 def _check_origin(found: Principal | None) -> None:

@@ -11,11 +11,11 @@ import gevent.lock
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..auth import Principal, role_allows
-from ..errors import BoltdeckError, ForbiddenError, RateLimitedError
+from ..auth import role_allows
+from ..errors import AuthenticationError, BoltdeckError, ForbiddenError, RateLimitedError
 from ..extensions import Services, services
 from ..streaming import HEARTBEAT
-from .auth import client_address, principal, requires, user_name
+from .auth import client_address, credential, requires, resolve, user_name
 
 sock = Sock()
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def websocket(ws):
         ws.close(reason=1008, message="too many streams")
         return
     try:
-        WebSocketSession(ws, found, principal(), client_address()).run()
+        WebSocketSession(ws, found, credential(), client_address()).run()
     finally:
         release()
 
@@ -44,10 +44,10 @@ def websocket(ws):
 class WebSocketSession:
     """One socket: a receive loop and a greenlet per subscription, sends serialised by a lock."""
 
-    def __init__(self, ws, found: Services, who: Principal, client: str):
+    def __init__(self, ws, found: Services, credential: tuple[str, str], client: str):
         self.ws = ws
         self.found = found
-        self.who = who
+        self.credential = credential  # checked again before each cancel: it may be revoked by then
         self.client = client
         self.subscriptions: dict[str, gevent.Greenlet] = {}
         self._send_lock = gevent.lock.Semaphore()
@@ -119,15 +119,18 @@ class WebSocketSession:
             self.send({"type": "unsubscribed", "executionId": execution_id})
 
     def cancel(self, execution_id: str, data: dict[str, Any]) -> None:
-        if not role_allows(self.who.role, "run"):
+        who = resolve(self.credential)
+        if who is None:
+            raise AuthenticationError("your session ended or your token was revoked; reconnect after logging in")
+        if not role_allows(who.role, "run"):
             self.found.audit.record(
-                "forbidden", user=self.who.name, client=self.client, outcome="denied",
-                execution_id=execution_id, via="websocket", role=self.who.role,
+                "forbidden", user=who.name, client=self.client, outcome="denied",
+                execution_id=execution_id, via="websocket", role=who.role,
             )  # fmt: skip
-            raise ForbiddenError(f"role {self.who.role} may not cancel executions")
+            raise ForbiddenError(f"role {who.role} may not cancel executions")
         execution = self.found.executions.cancel(execution_id)
         self.found.audit.record(
-            "cancel", user=self.who.name, client=self.client, execution_id=execution_id,
+            "cancel", user=who.name, client=self.client, execution_id=execution_id,
             status=execution["status"], via="websocket",
         )  # fmt: skip
         self.send({"type": "cancel_accepted", "executionId": execution_id, "status": execution["status"]})
