@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from boltdeck.auth.policy import DEFAULT_POLICY_YAML, Policy, PolicySource, Rule
 from boltdeck.bolt import argv as bolt_argv
 from boltdeck.errors import ConfigError, ForbiddenError
+from hypothesis import given
+from hypothesis import strategies as st
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from boltdeck.auth.throttle import LoginThrottle
 from boltdeck.errors import RateLimitedError
 

@@ -3,8 +3,8 @@
 from flask import Blueprint
 
 from ..schemas import CommandRunSchema
-from .runs import start_run
 from .auth import requires
+from .runs import start_run
 
 bp = Blueprint("commands", __name__, url_prefix="/api")
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, request
 
 from ..bolt.parser import ANSI
 from ..errors import ValidationError
+from ..executions.model import FINAL, iso_utc
 from ..extensions import services
 from ..schemas import (
     EventPageSchema,
@@ -19,7 +20,6 @@ from ..schemas import (
     RerunSchema,
     load,
 )
-from ..executions.model import FINAL, iso_utc
 from ..storage import ExecutionFilter
 from .auth import audit, requires, user_name
 

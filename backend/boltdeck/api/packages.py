@@ -3,8 +3,8 @@
 from flask import Blueprint
 
 from ..schemas import PackageRunSchema
-from .runs import start_run
 from .auth import requires
+from .runs import start_run
 
 bp = Blueprint("packages", __name__, url_prefix="/api")
 

@@ -3,8 +3,8 @@
 from flask import Blueprint
 
 from ..schemas import PuppetRunSchema
-from .runs import start_run
 from .auth import requires
+from .runs import start_run
 
 bp = Blueprint("puppet", __name__, url_prefix="/api/puppet")
 

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, request
 from ..errors import ValidationError
 from ..extensions import services
 from ..schemas import StreamQueryArgsSchema, load
-from ..streaming import HEARTBEAT
 from ..storage.store import StoredEvent
+from ..streaming import HEARTBEAT
 from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
 from .auth import requires, user_name
 from .sockets import on_disconnect

@@ -5,8 +5,8 @@ from werkzeug.routing import BaseConverter
 
 from ..extensions import services
 from ..schemas import TaskRunSchema
-from .runs import start_run
 from .auth import requires
+from .runs import start_run
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 

@@ -107,7 +107,7 @@ class BoltCli:
             data = self._run_json(bolt_argv.task_show(self.require_path(), self.project, name))
         except BoltError as exc:
             if "unknown-task" in str(exc.details.get("kind", "")):
-                raise NotFoundError(f"task {name!r} does not exist in the Bolt project", details={"task": name})
+                raise NotFoundError(f"task {name!r} does not exist in the Bolt project", details={"task": name}) from None
             raise
         return TaskMetadata.from_show(data)
 

@@ -2,20 +2,20 @@
 
 from .requests import (
     AuditQueryArgsSchema,
-    LoginSchema,
-    TokenCreateSchema,
-    TokenQueryArgsSchema,
-    UserCreateSchema,
-    UserUpdateSchema,
     CommandRunSchema,
     EventsQueryArgsSchema,
     ExecutionQueryArgsSchema,
+    LoginSchema,
     OutputQueryArgsSchema,
     PackageRunSchema,
     PuppetRunSchema,
     RerunSchema,
     StreamQueryArgsSchema,
     TaskRunSchema,
+    TokenCreateSchema,
+    TokenQueryArgsSchema,
+    UserCreateSchema,
+    UserUpdateSchema,
     load,
 )
 from .responses import (

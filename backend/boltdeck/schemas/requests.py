@@ -7,11 +7,11 @@ from typing import Any, Mapping
 from marshmallow import RAISE, Schema, fields, validate, validates
 from marshmallow import ValidationError as SchemaError
 
-from ..bolt import argv as bolt_argv
-from ..errors import ValidationError
 from ..auth.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME
 from ..auth.audit import ACTIONS, OUTCOMES
 from ..auth.policy import ROLES
+from ..bolt import argv as bolt_argv
+from ..errors import ValidationError
 from ..executions.model import KINDS, STATUSES
 
 MAX_COMMAND_BYTES = 64 * 1024
