@@ -19,7 +19,7 @@ from ..schemas import (
 )
 from ..storage import AuditFilter
 from .auth import audit, requires
-from .executions import iso_filter_time
+from .executions import iso_filter_time, query_args
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 USER = UserSchema()
@@ -92,7 +92,7 @@ def revoke_token(token_id: str):
 @bp.get("/audit")
 @requires("admin")
 def list_audit():
-    args = load(AuditQueryArgsSchema(), _audit_args())
+    args = load(AuditQueryArgsSchema(), query_args(("action",)))
     query = AuditFilter(
         user=args.get("user"),
         action=tuple(args["action"]),
@@ -105,14 +105,6 @@ def list_audit():
     )
     rows, total = services().accounts.accounts.list_audit(query)
     return AuditPageSchema().dump({"items": rows, "total": total, "limit": query.limit, "offset": query.offset})
-
-
-def _audit_args() -> dict:
-    args = {k: v for k, v in request.args.items() if k != "action"}
-    actions = [v for raw in request.args.getlist("action") for v in raw.split(",") if v]
-    if actions:
-        args["action"] = actions
-    return args
 
 
 @bp.get("/policy")

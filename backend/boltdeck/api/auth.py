@@ -77,13 +77,21 @@ def guard() -> None:
     if permission is None:
         log.error("view %s declares no permission; refusing it", request.endpoint)
         raise ForbiddenError("this route declares no permission", code="no_permission_declared")
-    if not role_allows(found.role, permission):
-        if request.method in AUDITED_DENIALS:
-            audit("forbidden", outcome="denied", method=request.method, path=request.path, role=found.role)
-        raise ForbiddenError(
-            f"role {found.role} may not do this (it needs the {permission!r} permission)",
-            details={"role": [found.role], "permission": [permission]},
-        )
+    require_permission(
+        found, permission, audited=request.method in AUDITED_DENIALS, method=request.method, path=request.path
+    )
+
+
+def require_permission(found: Principal, permission: str, *, audited: bool, **detail) -> None:
+    """Raise 403 unless `found`'s role has `permission`; `audited` refusals go to the audit log."""
+    if role_allows(found.role, permission):
+        return
+    if audited:
+        audit("forbidden", user=found.name, outcome="denied", role=found.role, **detail)
+    raise ForbiddenError(
+        f"role {found.role} may not do this (it needs the {permission!r} permission)",
+        details={"role": [found.role], "permission": [permission]},
+    )
 
 
 def _authenticate() -> Principal | None:

@@ -48,9 +48,10 @@ def execution_body(record: dict, with_results: bool = True) -> dict:
     return EXECUTION_SCHEMA.dump(data)
 
 
-def _query_args() -> dict:
-    args = {k: v for k, v in request.args.items() if k not in LIST_ARGS}
-    for key in LIST_ARGS:
+def query_args(list_keys: tuple[str, ...]) -> dict:
+    """The query string as a dict; each of `list_keys` a list (repeated and/or comma-separated)."""
+    args = {k: v for k, v in request.args.items() if k not in list_keys}
+    for key in list_keys:
         values = [v for raw in request.args.getlist(key) for v in raw.split(",") if v]
         if values:
             args[key] = values
@@ -70,7 +71,7 @@ def iso_filter_time(value, field: str) -> str | None:
 @bp.get("")
 @requires("read")
 def list_executions():
-    args = load(ExecutionQueryArgsSchema(), _query_args())
+    args = load(ExecutionQueryArgsSchema(), query_args(LIST_ARGS))
     query = ExecutionFilter(
         status=args["status"],
         kind=args["kind"],

@@ -68,9 +68,7 @@ def sse_response(execution_id: str, after: int, release: Callable[[], None] | No
                 watcher.stop()
                 watcher.close()
 
-    response = Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
-    response.call_on_close(release)  # also when the body never started
-    return response
+    return Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
 
 
 def _frame(event: StoredEvent) -> bytes:

@@ -11,11 +11,10 @@ import gevent.lock
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..auth import role_allows
-from ..errors import AuthenticationError, BoltdeckError, ForbiddenError, RateLimitedError
+from ..errors import AuthenticationError, BoltdeckError, RateLimitedError
 from ..extensions import Services, services
 from ..streaming import HEARTBEAT
-from .auth import client_address, credential, requires, resolve, user_name
+from .auth import audit, credential, require_permission, requires, resolve, user_name
 
 sock = Sock()
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ def websocket(ws):
         ws.close(reason=1008, message="too many streams")
         return
     try:
-        WebSocketSession(ws, found, credential(), client_address()).run()
+        WebSocketSession(ws, found, credential()).run()
     finally:
         release()
 
@@ -44,11 +43,10 @@ def websocket(ws):
 class WebSocketSession:
     """One socket: a receive loop and a greenlet per subscription, sends serialised by a lock."""
 
-    def __init__(self, ws, found: Services, credential: tuple[str, str], client: str):
+    def __init__(self, ws, found: Services, credential: tuple[str, str]):
         self.ws = ws
         self.found = found
         self.credential = credential  # checked again before each cancel: it may be revoked by then
-        self.client = client
         self.subscriptions: dict[str, gevent.Greenlet] = {}
         self._send_lock = gevent.lock.Semaphore()
 
@@ -122,17 +120,9 @@ class WebSocketSession:
         who = resolve(self.credential)
         if who is None:
             raise AuthenticationError("your session ended or your token was revoked; reconnect after logging in")
-        if not role_allows(who.role, "run"):
-            self.found.audit.record(
-                "forbidden", user=who.name, client=self.client, outcome="denied",
-                execution_id=execution_id, via="websocket", role=who.role,
-            )  # fmt: skip
-            raise ForbiddenError(f"role {who.role} may not cancel executions")
+        require_permission(who, "run", audited=True, execution_id=execution_id, via="websocket")
         execution = self.found.executions.cancel(execution_id)
-        self.found.audit.record(
-            "cancel", user=who.name, client=self.client, execution_id=execution_id,
-            status=execution["status"], via="websocket",
-        )  # fmt: skip
+        audit("cancel", user=who.name, execution_id=execution_id, status=execution["status"], via="websocket")
         self.send({"type": "cancel_accepted", "executionId": execution_id, "status": execution["status"]})
 
     def error(self, code: str, message: str, execution_id: Any = None) -> None:
