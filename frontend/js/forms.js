@@ -1,5 +1,6 @@
 // Form plumbing shared by the run forms: labelled fields with an error slot each, and
-// placing the server's validation errors (details: {field: [messages]}) next to their field.
+// placing the server's validation errors (details: {field: [messages]}) next to their field;
+// and the filter forms of the history and admin pages.
 
 import { h, uid } from './dom.js';
 
@@ -81,4 +82,22 @@ export function showErrors(roots, errors, formError, message = '', { keepMessage
 /** A form-level error box (role=alert, so it is read out when it appears). */
 export function formErrorBox() {
   return h('p', { class: 'form-error', hidden: true, tabIndex: -1, attrs: { role: 'alert' } });
+}
+
+/**
+ * A filter form: the given filter controls, then Apply and Clear. Apply and Clear both call
+ * `apply` with the form's data (Clear after the browser has reset the controls).
+ */
+export function filterForm(ariaLabel, controls, apply) {
+  const form = h('form', { class: 'filters', attrs: { role: 'search', 'aria-label': ariaLabel } },
+    controls,
+    h('div', { class: 'filter filter-actions' },
+      h('button', { type: 'submit', class: 'primary', text: 'Apply' }),
+      h('button', { type: 'reset', text: 'Clear' })));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    apply(new FormData(form));
+  });
+  form.addEventListener('reset', () => setTimeout(() => apply(new FormData(form))));
+  return form;
 }

@@ -3,6 +3,7 @@
 
 import { api, query } from '../api.js';
 import { formatTime, h, replace, uid } from '../dom.js';
+import { filterForm } from '../forms.js';
 import { canAdmin, session } from '../session.js';
 
 const AUDIT_PAGE = 50;
@@ -56,19 +57,11 @@ export class AdminPage extends HTMLElement {
       ACTIONS.map((action) => h('label', { class: 'check-option' },
         h('input', { type: 'checkbox', name: 'action', value: action, checked: this.filters.action.includes(action) }),
         h('span', { text: action }))));
-    const form = h('form', { class: 'filters', attrs: { role: 'search', 'aria-label': 'Filter the audit log' } },
+    return filterForm('Filter the audit log', [
       h('div', { class: 'filter' }, h('label', { htmlFor: user.id, text: 'User' }), user),
       h('div', { class: 'filter' }, h('label', { htmlFor: outcome.id, text: 'Outcome' }), outcome),
       actions,
-      h('div', { class: 'filter filter-actions' },
-        h('button', { type: 'submit', class: 'primary', text: 'Apply' }),
-        h('button', { type: 'reset', text: 'Clear' })));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      this.applyFilters(new FormData(form));
-    });
-    form.addEventListener('reset', () => setTimeout(() => this.applyFilters(new FormData(form))));
-    return form;
+    ], (data) => this.applyFilters(data));
   }
 
   applyFilters(data) {

@@ -2,6 +2,7 @@
 
 import { api, query } from '../api.js';
 import { formatDuration, formatTime, h, replace, uid } from '../dom.js';
+import { filterForm } from '../forms.js';
 import { executionTitle, FINAL_STATUSES, statusBadge } from '../components/status.js';
 
 const STATUSES = ['queued', 'running', 'success', 'partial', 'failed', 'cancelled', 'timed_out', 'interrupted'];
@@ -44,21 +45,14 @@ export class ExecutionsPage extends HTMLElement {
     const sizes = [...new Set([...PAGE_SIZES, this.filters.limit])].sort((a, b) => a - b);
     const size = h('select', { name: 'limit', id: uid('limit') },
       sizes.map((n) => h('option', { value: n, text: n, selected: this.filters.limit === n })));
-    const form = h('form', { class: 'filters', attrs: { role: 'search', 'aria-label': 'Filter executions' } },
+    const form = filterForm('Filter executions', [
       h('div', { class: 'filter' }, select('status', 'Status', STATUSES)),
       h('div', { class: 'filter' }, select('kind', 'Kind', KINDS)),
       h('div', { class: 'filter' }, input('target', 'Target', 'search', this.filters.target)),
       h('div', { class: 'filter' }, input('since', 'Since', 'datetime-local', toLocalInput(this.filters.since))),
       h('div', { class: 'filter' }, input('until', 'Until', 'datetime-local', toLocalInput(this.filters.until))),
       h('div', { class: 'filter' }, h('label', { htmlFor: size.id, text: 'Per page' }), size),
-      h('div', { class: 'filter filter-actions' },
-        h('button', { type: 'submit', class: 'primary', text: 'Apply' }),
-        h('button', { type: 'reset', text: 'Clear' })));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      this.applyFilters(new FormData(form));
-    });
-    form.addEventListener('reset', () => setTimeout(() => this.applyFilters(new FormData(form))));
+    ], (data) => this.applyFilters(data));
     return { form };
   }
 
