@@ -67,8 +67,8 @@ def test_runs_package_install_goes_through_the_package_task(server):
     execution = server.run("/api/packages", body, wait=True).json()
     assert execution["status"] == "success", execution
     argv = [a for a in server.invocations() if a[0:3] == ["task", "run", "package"]][-1]
-    params = argv[argv.index("--params") + 1]
-    assert params == '{"action": "install", "name": "tree", "version": "2.1.0-1"}'
+    assert argv[argv.index("--params") + 1].startswith("@")  # a params file, never the values in argv
+    assert """--params '{"action": "install", "name": "tree", "version": "2.1.0-1"}'""" in execution["commandLine"]
     assert execution["results"][0]["value"]["status"] == "installed"
     assert "package" in execution["commandLine"] and "--stream" in execution["commandLine"]
 

@@ -1,7 +1,7 @@
 """Contract tests: the Bolt double (tests/bolt_double/bolt) against real Bolt samples.
 
 They compare SHAPES (line structure, key order and key sets, error forms, exit
-codes) with shared/bolt-samples, and exact values where the double ran the same
+codes) with tests/bolt_samples, and exact values where the double ran the same
 thing the sample did. Every test runs the double as a real subprocess.
 """
 import json
@@ -318,6 +318,18 @@ def test_params_json_and_type_checks(bolt):
     assert res.returncode == 1
     err = json.loads(res.lines[3])
     assert err["kind"] == "bolt/pal-error" and "parameter 'count' expects" in err["msg"]
+
+
+def test_params_from_a_file_like_bolt(bolt, tmp_path):
+    """Boltdeck hands parameters over as `--params @FILE`; the unreadable-file text is the real Bolt 4.0.1's."""
+    params = tmp_path / "params.json"
+    params.write_text('{"count": 1, "interval": 0.1}')
+    res = bolt("task", "run", "demo::slow", "--params", f"@{params}", "-t", "localhost", "--format", "json", NO_RERUN)
+    assert res.returncode == 0 and items(res.stdout)[0]["value"] == {"_output": "step 1 of 1\n"}
+    gone = tmp_path / "gone.json"
+    res = bolt("task", "run", "demo::slow", "--params", f"@{gone}", "-t", "localhost", "--format", "json", NO_RERUN)
+    assert res.returncode == 1
+    assert res.stdout == f"Error attempting to read {gone}: No such file or directory @ rb_sysopen - {gone}\n"
 
 
 # --------------------------------------------------------------------------- show commands

@@ -34,9 +34,10 @@ def command_run(bolt: str, command: str, targets: Sequence[str], project: str, r
     return argv
 
 
-def task_run(bolt: str, task: str, params: dict[str, Any], targets: Sequence[str], project: str) -> list[str]:
-    """Task parameters go through --params as JSON so their types reach the task exactly."""
-    return [bolt, "task", "run", task, "--params", json.dumps(params, sort_keys=True), *run_flags(targets, project)]
+def task_run(bolt: str, task: str, params_file: str, targets: Sequence[str], project: str) -> list[str]:
+    """Task parameters go in a JSON file (see params_file): their types reach the task exactly, and
+    their values stay out of every process's argv."""
+    return [bolt, "task", "run", task, "--params", "@" + params_file, *run_flags(targets, project)]
 
 
 def puppet_agent_command(
@@ -79,12 +80,20 @@ def version(bolt: str) -> list[str]:
     return [bolt, "--version"]
 
 
-def display(argv: Sequence[str], sensitive: Iterable[str] = ()) -> str:
-    """Render argv for people, with Sensitive task parameter values redacted."""
+def redacted(params: dict[str, Any], sensitive: Iterable[str]) -> dict[str, Any]:
+    """The parameters with the values of the Sensitive ones replaced by Bolt's own marker."""
     sensitive = set(sensitive)
+    return {k: (REDACTED if k in sensitive else v) for k, v in params.items()}
+
+
+def display(argv: Sequence[str], params: dict[str, Any] | None = None, sensitive: Iterable[str] = ()) -> str:
+    """Render argv for people: a params file shows as the JSON it holds, Sensitive values redacted.
+
+    That is the equivalent command someone can type (`--params @FILE` would name a file that is
+    gone once the run ends).
+    """
     shown = list(argv)
-    if sensitive and "--params" in shown:
+    if params is not None and "--params" in shown:
         i = shown.index("--params") + 1
-        params = json.loads(shown[i])
-        shown[i] = json.dumps({k: (REDACTED if k in sensitive else v) for k, v in params.items()}, sort_keys=True)
+        shown[i] = json.dumps(redacted(params, sensitive), sort_keys=True)
     return shlex.join(shown)

@@ -47,6 +47,11 @@ class BoltCli:
     _cache: dict[str, _Cached] = field(default_factory=dict)
     _refreshing: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # Bolt runs inside the project folder, where a relative --project would name a folder below
+        # it: resolve against the working directory Boltdeck started in, once.
+        self.project = os.path.abspath(os.path.expanduser(self.project))
+
     def path(self) -> str | None:
         """Absolute path of the bolt executable, or None when it cannot be found."""
         if os.sep in self.bin:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator, NamedTuple
 
 from ..bolt import argv as bolt_argv
 from ..bolt.cli import BoltCli
+from ..bolt.params_file import params_file
 from ..errors import NotFoundError, ValidationError
+
+# Stands in the argv for the params file until the run starts (see `params_handed_over`).
+PENDING_PARAMS_FILE = "<params file>"
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,30 @@ class Plan:
     shell_command: str | None = None  # what `bolt command run` runs on the targets, for the policy
     task: str | None = None  # the task `bolt task run` runs, for the policy
     expert_mode: bool = False
+    # The task parameters as Bolt gets them, Sensitive ones in clear: kept in memory only,
+    # handed to Bolt in a private file while it runs, never stored.
+    params: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
+
+
+@contextmanager
+def params_handed_over(plan: Plan) -> Iterator[Plan]:
+    """The plan with its parameters in a private file its argv names; the file goes when the block ends."""
+    if plan.params is None:
+        yield plan
+        return
+    with params_file(plan.params) as path:
+        argv = ["@" + path if arg == "@" + PENDING_PARAMS_FILE else arg for arg in plan.argv]
+        yield dataclasses.replace(plan, argv=argv)
+
+
+class _Run(NamedTuple):
+    """One kind of run turned into Bolt's terms."""
+
+    argv: list[str]
+    params: dict[str, Any] | None = None
+    sensitive: tuple[str, ...] = ()
+    shell_command: str | None = None
+    task: str | None = None
 
 
 def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
@@ -43,54 +73,58 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
     expanded = inventory.expand(targets)
     if not expanded:
         raise ValidationError("the targets name no inventory target", details={"targets": ["selects no target"]})
-    argv, sensitive, shell_command, task = _argv_for(kind, request, bolt, bin_path, targets)
+    run = _run_for(kind, request, bolt, bin_path, targets)
     stored = dict(request)
-    if sensitive and request.get("params"):
-        stored["params"] = {k: (bolt_argv.REDACTED if k in sensitive else v) for k, v in request["params"].items()}
+    if kind == "task":  # as Bolt gets them (see TaskMetadata.conform), Sensitive values masked
+        stored["params"] = bolt_argv.redacted(run.params or {}, run.sensitive)
     return Plan(
         kind=kind,
-        argv=argv,
-        display=bolt_argv.display(argv, sensitive),
+        argv=run.argv,
+        display=bolt_argv.display(run.argv, run.params, run.sensitive),
         targets=targets,
         expanded_targets=expanded,
         stored_request=stored,
-        has_sensitive=bool(sensitive and set(sensitive) & set(request.get("params") or {})),
-        shell_command=shell_command,
-        task=task,
+        has_sensitive=bool(set(run.sensitive) & set(request.get("params") or {})),
+        shell_command=run.shell_command,
+        task=run.task,
         expert_mode=bool(request.get("expertMode")),
+        params=run.params,
     )
 
 
-def _argv_for(
-    kind: str, request: dict[str, Any], bolt: BoltCli, bin_path: str, targets: list[str]
-) -> tuple[list[str], list[str], str | None, str | None]:
-    """The bolt argv of one kind of run, its Sensitive parameters, and its shell command or task."""
+def _run_for(kind: str, request: dict[str, Any], bolt: BoltCli, bin_path: str, targets: list[str]) -> _Run:
+    """The bolt argv of one kind of run, with its task parameters and its shell command or task."""
     project = bolt.project
     if kind == "command":
         command = request["command"]
-        return bolt_argv.command_run(bin_path, command, targets, project, request.get("runAs")), [], command, None
+        argv = bolt_argv.command_run(bin_path, command, targets, project, request.get("runAs"))
+        return _Run(argv, shell_command=command)
     if kind == "task":
-        params = request.get("params") or {}
-        sensitive = _check_task(bolt, request["task"], params)
-        return bolt_argv.task_run(bin_path, request["task"], params, targets, project), sensitive, None, request["task"]
+        name = request["task"]
+        params, sensitive = _check_task(bolt, name, request.get("params") or {})
+        argv = bolt_argv.task_run(bin_path, name, PENDING_PARAMS_FILE, targets, project)
+        return _Run(argv, params, tuple(sensitive), task=name)
     if kind == "puppet":
         command = bolt_argv.puppet_agent_command(
             request.get("noop", False), request.get("environment"), request.get("tags") or (), request.get("debug", False)
         )
-        return bolt_argv.command_run(bin_path, command, targets, project), [], command, None
+        return _Run(bolt_argv.command_run(bin_path, command, targets, project), shell_command=command)
     if kind == "package":
         params = bolt_argv.package_params(request["action"], request["name"], request.get("version"))
-        return bolt_argv.task_run(bin_path, "package", params, targets, project), [], None, "package"
+        argv = bolt_argv.task_run(bin_path, "package", PENDING_PARAMS_FILE, targets, project)
+        return _Run(argv, params, task="package")
     raise ValidationError(f"unknown execution kind {kind!r}", details={"kind": ["unknown"]})
 
 
-def _check_task(bolt: BoltCli, name: str, params: dict[str, Any]) -> list[str]:
+def _check_task(bolt: BoltCli, name: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The parameters as Bolt must get them, and the names of the Sensitive ones; refuses what Bolt would."""
     try:
         metadata = bolt.task(name)
     except NotFoundError:
         raise ValidationError(
             f"task {name!r} does not exist in the Bolt project", details={"task": [f"unknown task: {name}"]}
         ) from None
+    params = metadata.conform(params)
     problems = metadata.check(params)
     if problems:
         first = next(iter(problems.items()))
@@ -98,4 +132,4 @@ def _check_task(bolt: BoltCli, name: str, params: dict[str, Any]) -> list[str]:
             f"invalid parameters for task {name}: {first[0]}: {first[1][0]}",
             details={f"params.{k}": v for k, v in problems.items()},
         )
-    return metadata.sensitive_names()
+    return params, metadata.sensitive_names()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from marshmallow import RAISE, Schema, fields, validate, validates
@@ -88,6 +89,37 @@ class TaskRunSchema(RunRequestSchema):
     )
     params = fields.Dict(keys=fields.String(validate=Whole(r"^[a-z][a-z0-9_]*$")), load_default=dict)
 
+    @validates("params")
+    def _check_params(self, value: dict[str, Any], **_: Any) -> None:
+        """Refuse what Bolt's JSON parser refuses, naming the parameter (Python's parser lets it in)."""
+        problems = {name: [problem] for name, item in value.items() if (problem := _not_plain_json(item))}
+        if problems:
+            raise SchemaError(problems)
+
+
+def _not_plain_json(value: Any) -> str | None:
+    """Why a parsed JSON value cannot be handed to Bolt: NaN/Infinity, or a lone UTF-16 surrogate."""
+    pending = [value]  # a loop, not recursion: the body may nest as deep as the JSON parser allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return "must be a finite number (NaN and Infinity are not JSON)"
+        if isinstance(item, str) and not _encodable(item):
+            return "must be valid Unicode (it holds a lone UTF-16 surrogate)"
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 class PuppetRunSchema(RunRequestSchema):
     noop = fields.Boolean(load_default=False)
@@ -137,10 +169,14 @@ class ExecutionQueryArgsSchema(_Strict):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
+FULL_LOG = "admins only, audited: the whole recorded log, also of an execution without expert mode"
+
+
 class EventsQueryArgsSchema(_Strict):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
     before = fields.Integer(validate=validate.Range(min=1, max=2**62))
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+    full = fields.Boolean(load_default=False, metadata={"description": FULL_LOG})
 
 
 class StreamQueryArgsSchema(_Strict):
@@ -150,6 +186,7 @@ class StreamQueryArgsSchema(_Strict):
 class OutputQueryArgsSchema(_Strict):
     format = fields.String(load_default="txt", validate=validate.OneOf(["txt", "ansi"]))
     target = fields.String(validate=validate.Length(min=1, max=255))
+    full = fields.Boolean(load_default=False, metadata={"description": FULL_LOG})
 
 
 USER_NAME_FIELD = Whole(USER_NAME, error="must be 1-64 letters, digits, '.', '_', '@' or '-'")
