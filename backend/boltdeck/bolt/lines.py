@@ -1,0 +1,94 @@
+"""Split bolt's output into lines without ever holding a line longer than a bound.
+
+Bolt prints each target's result as one JSON line that repeats all of its output, and a
+command may print one enormous line of its own. `LineSplitter` passes a JSON object line
+through `JsonTrimmer` as it arrives (every string cut to the limit before anything is
+decoded), keeps only the head of any other line past the limit, and hands every other line
+on as it came. Memory per pipe is thus bounded by about twice the limit, whatever bolt prints.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .jsontrim import JsonTrimmer
+from .parser import decode
+
+# A line handler gets the line without its newline and whether anything of it was cut. A
+# bytearray line is the handler's own: `take_text` frees it once decoded.
+LineHandler = Callable[[bytes | bytearray, bool], None]
+# Bolt's merged_output repeats stdout and stderr and is read by nobody: not worth a copy.
+SKIPPED_KEYS = frozenset({b"merged_output"})
+# A cut plain line keeps a little more than the limit, so that its text after the
+# `[target] out: ` prefix still exceeds the output cap and the recorder reports the cut.
+HEAD_SLACK = 64 * 1024
+# A trimmed JSON line keeps its strings (each within the limit) up to two limits in all, and
+# this much besides for keys, numbers and the other short strings.
+JSON_SLACK = 1024 * 1024
+# Keys, target names and statuses must come through whole even under an absurdly small cap
+# (the result's output is cut to the cap itself later).
+MIN_STRING_LIMIT = 1024
+
+
+class LineSplitter:
+    """Feed chunks of a byte stream in; bounded lines come out to `on_line`.
+
+    A line starting with `{` (a result or error object) always goes through the trimmer, which
+    holds only what it keeps; any other line is handed on as it came while within the limit.
+    """
+
+    def __init__(self, limit: int, on_line: LineHandler):
+        self.limit = limit
+        self._on_line = on_line
+        self._buf = bytearray()  # the current plain line (its head, once it is long)
+        self._trimmer: JsonTrimmer | None = None  # the current JSON object line
+        self._dropped = 0  # bytes cut off the current plain line
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk; every line it completes goes to `on_line`."""
+        *complete, rest = chunk.split(b"\n")  # C speed; `rest` goes on in the next chunk
+        fresh = self._at_line_start()
+        for piece in complete:
+            if fresh and len(piece) <= self.limit and piece[:1] != b"{":
+                self._on_line(piece, False)  # the common case: a whole short line
+            else:
+                self._take(piece)
+                self._end_line()
+            fresh = True
+        if rest:
+            self._take(rest)
+
+    def close(self) -> None:
+        """End of stream: a last line without a newline is a line too."""
+        if not self._at_line_start():
+            self._end_line()
+
+    def _at_line_start(self) -> bool:
+        return not self._buf and self._trimmer is None and not self._dropped
+
+    def _take(self, part: bytes) -> None:
+        if self._at_line_start() and part[:1] == b"{":
+            strings = max(self.limit, MIN_STRING_LIMIT)
+            self._trimmer = JsonTrimmer(strings, 2 * strings + JSON_SLACK, SKIPPED_KEYS)
+        if self._trimmer is not None:
+            self._trimmer.feed(part)
+        else:
+            room = max(0, self.limit + HEAD_SLACK - len(self._buf))
+            self._buf += part[:room]
+            self._dropped += len(part) - min(room, len(part))
+
+    def _end_line(self) -> None:
+        if self._trimmer is not None:
+            line, cut = self._trimmer.result(), self._trimmer.truncated
+        else:
+            line, cut = self._buf, self._dropped > 0
+        self._buf, self._trimmer, self._dropped = bytearray(), None, 0
+        self._on_line(line, cut)
+
+
+def take_text(line: bytes | bytearray) -> str:
+    """Decode a line handed on by `LineSplitter`, freeing its buffer so it is not held twice."""
+    text = decode(line)
+    if isinstance(line, bytearray):
+        line.clear()
+    return text

@@ -1,0 +1,198 @@
+"""Bounded line reading: LineSplitter and JsonTrimmer (issue 10, memory bounded by the output cap).
+
+Bug: the runner read each of Bolt's lines whole (`readline`), and Bolt's result line repeats
+all output, so one 100 MB line cost the server +577 MB before anything was cut.
+"""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boltdeck.bolt.jsontrim import JsonTrimmer, trim_json
+from boltdeck.bolt.lines import HEAD_SLACK, LineSplitter, take_text
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _raw_size(text: str, ascii_only: bool) -> int:
+    return len(json.dumps(text, ensure_ascii=ascii_only).encode()) - 2
+
+
+def _expected_cut(value, limit: int, ascii_only: bool):
+    """Every string replaced by its longest prefix whose JSON form fits in `limit` bytes."""
+    if isinstance(value, str):
+        keep = len(value)
+        while _raw_size(value[:keep], ascii_only) > limit:
+            keep -= 1
+        return value[:keep]
+    if isinstance(value, list):
+        return [_expected_cut(v, limit, ascii_only) for v in value]
+    if isinstance(value, dict):
+        return {_expected_cut(k, limit, ascii_only): _expected_cut(v, limit, ascii_only) for k, v in value.items()}
+    return value
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+
+
+def _fed_in_chunks(text: bytes, cuts: list[int], limit: int) -> bytes:
+    trimmer = JsonTrimmer(limit)
+    start = 0
+    for cut in sorted(c % (len(text) + 1) for c in cuts):
+        trimmer.feed(text[start:cut])
+        start = max(start, cut)
+    trimmer.feed(text[start:])
+    return bytes(trimmer.result())
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.booleans(), st.lists(st.integers(min_value=0), max_size=6))
+def test_json_trimmer_with_a_huge_limit_returns_the_same_json(value, ascii_only, cuts):
+    text = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert _fed_in_chunks(text, cuts, limit=len(text) + 1) == text
+    assert trim_json(text, len(text) + 1) == (text, False)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values, st.booleans(), st.integers(0, 24), st.lists(st.integers(min_value=0), max_size=6))
+def test_json_trimmer_with_a_small_limit_cuts_every_string_and_still_parses(value, ascii_only, limit, cuts):
+    text = json.dumps(value, ensure_ascii=ascii_only).encode()
+    kept, truncated = trim_json(text, limit)
+    parsed = json.loads(kept)
+    assert all(len(s.encode("utf-8")) <= limit for s in _strings(parsed))  # no lone surrogate either
+    assert parsed == _expected_cut(value, limit, ascii_only)  # prefixes, cut on whole characters
+    assert truncated == any(_raw_size(s, ascii_only) > limit for s in _strings(value))
+    assert _fed_in_chunks(text, cuts, limit) == kept  # chunk boundaries change nothing
+
+
+def test_json_trimmer_never_splits_escapes_or_characters():
+    value = 'a\\"\n\u00e9\u20ac\U0001f600\t' * 3
+    for ascii_only in (True, False):
+        text = json.dumps({"stdout": value}, ensure_ascii=ascii_only).encode()
+        for limit in range(len("stdout"), len(text)):  # a smaller limit cuts the key too
+            kept = json.loads(trim_json(text, limit)[0])["stdout"]
+            assert value.startswith(kept) and len(kept.encode()) <= limit
+
+
+def test_json_trimmer_finds_the_end_of_strings_full_of_escaped_quotes():
+    value = '\\"' * 50 + "end"  # backslash-quote pairs: many escaped quotes, some after a backslash
+    text = json.dumps([value, "after"]).encode()
+    for size in (1, 2, 3, 5, 61, 62, 63, 64, len(text)):  # 61-64: chunks ending at each byte of a pair
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        for limit, expected in ((len(text), [value, "after"]), (31, [value[:15], "after"])):  # 7 pairs and a \\
+            trimmer = JsonTrimmer(limit)
+            for chunk in chunks:
+                trimmer.feed(chunk)
+            assert json.loads(trimmer.result()) == expected, (size, limit)
+
+
+def test_json_trimmer_empties_skipped_keys_without_calling_it_a_cut():
+    text = b'{"value":{"stdout":"abc","merged_output":"abcdef","note":"merged_output"}}'
+    trimmer = JsonTrimmer(100, skip_keys=frozenset({b"merged_output"}))
+    trimmer.feed(text)
+    assert json.loads(trimmer.result()) == {"value": {"stdout": "abc", "merged_output": "", "note": "merged_output"}}
+    assert trimmer.truncated is False
+
+
+def test_json_trimmer_stops_at_max_bytes_and_says_so():
+    trimmer = JsonTrimmer(10, max_bytes=50)
+    trimmer.feed(b"[" + b", ".join([b'"0123456789"'] * 20) + b"]")
+    assert len(trimmer.result()) == 50
+    assert trimmer.overflowed and trimmer.truncated
+
+
+def _split(chunks: list[bytes], limit: int) -> list[tuple[bytes, bool]]:
+    lines: list[tuple[bytes, bool]] = []
+    splitter = LineSplitter(limit, lambda line, cut: lines.append((bytes(line), cut)))
+    for chunk in chunks:
+        splitter.feed(chunk)
+    splitter.close()
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=12), st.booleans(), st.data())
+def test_line_splitter_passes_short_lines_unchanged_whatever_the_chunks(lines, final_newline, data):
+    lines = [line for line in lines if not line.startswith(b"{")]  # JSON lines are the trimmer's
+    stream = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)])]
+    expected = stream.split(b"\n")
+    if expected[-1] == b"":
+        expected.pop()  # a final newline ends the last line; it does not start an empty one
+    assert _split(chunks, limit=100) == [(line, False) for line in expected]
+
+
+def test_line_splitter_cuts_a_long_plain_line_to_its_head():
+    line = b"[t] out: " + b"x" * (3 * HEAD_SLACK)
+    chunks = [line[i : i + 1000] for i in range(0, len(line), 1000)] + [b"\nnext\n"]
+    (kept, cut), (after, after_cut) = _split(chunks, 10)
+    assert (kept, cut) == (line[: 10 + HEAD_SLACK], True)
+    assert (after, after_cut) == (b"next", False)
+
+
+def test_line_splitter_trims_a_long_result_line_and_it_still_parses():
+    output = "x" * 5000
+    item = {"target": "t", "status": "success", "value": {"stdout": output, "stderr": "e", "merged_output": output}}
+    text = json.dumps(item).encode() + b"\n"
+    ((line, cut),) = _split([text[i : i + 7] for i in range(0, len(text), 7)], limit=2000)
+    parsed = json.loads(line)
+    assert cut is True
+    assert parsed["value"] == {"stdout": "x" * 2000, "stderr": "e", "merged_output": ""}
+
+
+def test_line_splitter_keeps_keys_and_target_names_under_a_tiny_limit():
+    item = {"target": "a-rather-long-target-name.example.com", "status": "success", "value": {"stdout": "x" * 5000}}
+    ((line, cut),) = _split([json.dumps(item).encode()], limit=1)
+    parsed = json.loads(line)
+    assert cut is True
+    assert (parsed["target"], parsed["status"], parsed["value"]["stdout"]) == (item["target"], "success", "x" * 1024)
+
+
+def _long_result_line(output_bytes: int, chunk: int = 64 * 1024):
+    yield b'{"target":"t","status":"success","value":{"stdout":"'
+    for _ in range(output_bytes // chunk):
+        yield b"y" * chunk
+    yield b'","merged_output":"'
+    for _ in range(output_bytes // chunk):
+        yield b"y" * chunk
+    yield b'","exit_code":0}}\n'
+
+
+def test_line_splitter_memory_stays_within_the_limit_for_a_50MB_line():
+    """A 100 MB result line (50 MB of output, twice) through a 1 MiB limit never holds more than ~2 MiB."""
+    limit = 1024 * 1024
+    sizes: list[int] = []
+    splitter = LineSplitter(limit, lambda line, cut: sizes.append(len(line)))
+    tracemalloc.start()
+    try:
+        for chunk in _long_result_line(50 * 1024 * 1024):
+            splitter.feed(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sizes and sizes[0] < limit + 1000
+    assert peak < 2 * limit + 512 * 1024, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_take_text_frees_the_handed_over_buffer():
+    line = bytearray(b"caf\xc3\xa9 \xff")
+    assert take_text(line) == "caf\u00e9 \\xff"
+    assert line == bytearray()
