@@ -7,9 +7,10 @@ import re
 
 from flask import Blueprint, Response, request
 
+from ..auth import role_allows
 from ..bolt.parser import ANSI
-from ..errors import ValidationError
-from ..executions.model import FINAL, iso_utc
+from ..errors import ForbiddenError, NotFoundError, ValidationError
+from ..executions.model import EVENT_TYPES, FINAL, iso_utc
 from ..extensions import services
 from ..schemas import (
     EventPageSchema,
@@ -20,8 +21,8 @@ from ..schemas import (
     RerunSchema,
     load,
 )
-from ..storage import ExecutionFilter
-from .auth import audit, requires, user_name
+from ..storage import ExecutionFilter, ExecutionStore
+from .auth import audit, principal, requires, user_name
 
 bp = Blueprint("executions", __name__, url_prefix="/api/executions")
 LIST_ARGS = ("status", "kind")
@@ -102,7 +103,9 @@ def list_events(execution_id: str):
     args = load(EventsQueryArgsSchema(), request.args.to_dict())
     found = services()
     record = found.executions.require(execution_id)
-    types = found.streams.visible_types(execution_id)
+    if args["full"]:
+        allow_full_log(execution_id, "events")
+    types = EVENT_TYPES if args["full"] else found.streams.visible_types(execution_id)
     if "before" in args:  # paging back: the last `limit` visible events before a seq
         page = found.store.read_events_tail(execution_id, args["before"], args["limit"], types)
         next_after = args["after"]
@@ -115,25 +118,38 @@ def list_events(execution_id: str):
     return EventPageSchema().dump(body)
 
 
+def allow_full_log(execution_id: str, what: str, **detail) -> None:
+    """Let an admin read everything the log recorded (an explicit, audited request); refuse others."""
+    found = principal()
+    if not role_allows(found.role, "admin"):
+        audit("forbidden", outcome="denied", execution_id=execution_id, role=found.role, path=request.path, full=True)
+        raise ForbiddenError(
+            "full=true reads everything the log recorded, also output an execution without expert mode "
+            f"does not show; only admins may ask for it (your role is {found.role})",
+            details={"full": ["admins only"], "role": [found.role]},
+        )
+    audit("full_log_read", execution_id=execution_id, what=what, **detail)
+
+
 @bp.get("/<execution_id>/output")
 @requires("read")
 def download_output(execution_id: str):
+    """One target's output, or every target's with `[target] ` prefixes; the results are the authority."""
     args = load(OutputQueryArgsSchema(), request.args.to_dict())
     found = services()
     record = found.executions.require(execution_id)
     target = args.get("target")
-    if record["expert_mode"]:
-        chunks = [
-            (e.target, json.loads(e.body)["data"]["text"])
-            for e in found.store.read_events(execution_id, types=("stdout", "stderr"), target=target)
-        ]
-    else:  # without expert mode only the per-target results carry output
-        chunks = [
-            (r["target"], (r["stdout"] or "") + (r["stderr"] or ""))
-            for r in found.store.get_results(execution_id)
-            if target is None or r["target"] == target
-        ]
-    text = "".join(c if target else _prefixed(t, c) for t, c in chunks)
+    targets = execution_targets(found.store, record)
+    if target is not None and target not in targets:
+        raise NotFoundError(
+            f"{target!r} is not a target of execution {execution_id}",
+            details={"target": ["not a target of this execution (as asked, or as its groups expanded)"]},
+        )
+    if args["full"]:
+        allow_full_log(execution_id, "output", target=target)
+    with_stream = record["expert_mode"] or args["full"]
+    texts = output_texts(found.store, execution_id, [target] if target else targets, with_stream)
+    text = texts[target] if target else "".join(_prefixed(t, x) for t, x in texts.items())
     if args["format"] == "txt":
         text = ANSI.sub("", text)
     suffix = "-" + re.sub(r"[^A-Za-z0-9._-]", "_", target) if target else ""
@@ -145,8 +161,45 @@ def download_output(execution_id: str):
     )
 
 
-def _prefixed(target: str | None, text: str) -> str:
-    return "".join(f"[{target}] {line}" for line in text.splitlines(keepends=True))
+def execution_targets(store: ExecutionStore, record: dict) -> list[str]:
+    """Every name an execution may have output for, in order: expanded targets first, then as asked."""
+    start = store.read_events(record["id"], types=("start",), limit=1)
+    expanded = (json.loads(start[0].body)["data"].get("expandedTargets") or []) if start else []
+    with_results = [r["target"] for r in store.get_results(record["id"])]
+    return list(dict.fromkeys([*expanded, *record["targets"], *with_results]))
+
+
+def output_texts(store: ExecutionStore, execution_id: str, targets: list[str], with_stream: bool) -> dict[str, str]:
+    """Each target's text: its result's stdout then stderr once it has them, else what was streamed.
+
+    Bolt's result holds exactly what the command printed; its live `--stream` lines do not
+    (docs/api.md, "Live output and final text"). Without expert mode only results are shown.
+    """
+    results = {r["target"]: r for r in store.get_results(execution_id)}
+    streamed: dict[str, list[tuple[str, str]]] = {t: [] for t in targets}
+    if with_stream:
+        only = targets[0] if len(targets) == 1 else None
+        for event in store.read_events(execution_id, types=("stdout", "stderr"), target=only):
+            if event.target in streamed:
+                streamed[event.target].append((event.type, json.loads(event.body)["data"]["text"]))
+    return {t: _target_text(results.get(t), streamed[t]) for t in targets}
+
+
+def _target_text(result: dict | None, streamed: list[tuple[str, str]]) -> str:
+    if result is None:  # still running, cancelled, timed out: only the stream has its output
+        return "".join(text for _, text in streamed)
+    return "".join(
+        result[kind] if result.get(kind) is not None else "".join(t for k, t in streamed if k == kind)
+        for kind in ("stdout", "stderr")
+    )
+
+
+def _prefixed(target: str, text: str) -> str:
+    """Prefix each line (split at \n only, so \r stays) with `[target] `; end the last line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return "".join(f"[{target}] {line}\n" for line in lines)
 
 
 @bp.post("/<execution_id>/cancel")

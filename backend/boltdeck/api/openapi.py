@@ -133,9 +133,9 @@ def build_spec() -> dict:
         "/api/executions/{execution_id}/events",
         operations={
             "get": {
-                "summary": "Events after a seq (polling) or before one (paging back)",
+                "summary": "Events after a seq (polling) or before one (paging back); full=true: all (admin, audited)",
                 "parameters": [_execution_id(), {"in": "query", "schema": rq.EventsQueryArgsSchema}],
-                "responses": {**_ok("events", {"$ref": "#/components/schemas/EventPage"}), **_errors(400, 404)},
+                "responses": {**_ok("events", {"$ref": "#/components/schemas/EventPage"}), **_errors(400, 403, 404)},
             }
         },
     )
@@ -143,9 +143,12 @@ def build_spec() -> dict:
         "/api/executions/{execution_id}/output",
         operations={
             "get": {
-                "summary": "Output download",
+                "summary": "Output download: each target's result text once it has one, else its streamed output",
                 "parameters": [_execution_id(), {"in": "query", "schema": rq.OutputQueryArgsSchema}],
-                "responses": {"200": {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}}, **_errors(400, 404)},
+                "responses": {
+                    "200": {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    **_errors(400, 403, 404),
+                },
             }
         },
     )
@@ -170,7 +173,7 @@ def build_spec() -> dict:
             "get": {
                 "summary": "Server-Sent Events: replay after Last-Event-ID or ?after, then live",
                 "parameters": [_execution_id(), {"in": "query", "schema": rq.StreamQueryArgsSchema}],
-                "responses": {"200": {"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **_errors(400, 404)},
+                "responses": {"200": {"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "204": {"description": "resumed at or past `complete`: nothing more will come"}, **_errors(400, 404)},
             }
         },
     )

@@ -17,6 +17,7 @@ ACTIONS = (
     "run",
     "rerun",
     "cancel",
+    "full_log_read",
     "policy_rejected",
     "forbidden",
     "user_created",

@@ -24,8 +24,10 @@ LIFECYCLE_EVENTS = frozenset({"start", "progress", "result", "status", "error", 
 EXPERT_EVENTS = frozenset({"command", "stdout", "stderr", "log"})
 EVENT_TYPES = LIFECYCLE_EVENTS | EXPERT_EVENTS
 
-# Puppet agent --detailed-exitcodes: 0 no changes, 2 changes applied; 1, 4, 6 are failures.
+# Puppet agent --detailed-exitcodes: 0 no changes, 2 changes applied; 1, 4, 6 are failures,
+# and 6 is "changes applied AND failures" (the 2 bit is set in both 2 and 6).
 PUPPET_SUCCESS_CODES = frozenset({0, 2})
+PUPPET_CHANGED_CODES = frozenset({2, 6})
 
 
 def iso_utc(moment: datetime) -> str:
@@ -49,13 +51,26 @@ def can_move(current: str, new: str) -> bool:
 
 
 def settle_puppet_result(result: dict[str, Any]) -> dict[str, Any]:
-    """Reinterpret a Puppet agent result: exit 2 (changes applied) is a success, not a failure."""
+    """Reinterpret a Puppet agent result: exit 2 (changes applied) is a success, not a failure.
+
+    `exitCode` stays the agent's own code (Bolt's command result carries it as is); `changed`
+    says whether the agent applied changes, also when it failed too (6).
+    """
     if result.get("exitCode") in PUPPET_SUCCESS_CODES and result["status"] == "failure":
         error = result.get("error") or {}
         if error.get("kind") in (None, "puppetlabs.tasks/command-error"):
             result = {**result, "status": "success", "error": None}
-    result["changed"] = result.get("exitCode") == 2
-    return result
+    return {**result, "changed": result.get("exitCode") in PUPPET_CHANGED_CODES}
+
+
+def settle_puppet_exit_code(bolt_exit_code: int | None, status: str) -> int | None:
+    """A Puppet run's exit code as Boltdeck reads the agents: 0 when every target succeeded.
+
+    Bolt exits 1 when any agent exits non-zero, 2 (changes applied) included; Boltdeck counts
+    2 as a success, so a run that ended `success` exited 1 only because of those. Any other
+    end keeps Bolt's own code; each agent's own code is in its target's result.
+    """
+    return 0 if status == SUCCESS and bolt_exit_code == 1 else bolt_exit_code
 
 
 def final_status(results: Iterable[dict[str, Any]], expected: Iterable[str], bolt_failed: bool) -> str:

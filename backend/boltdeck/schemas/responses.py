@@ -8,11 +8,17 @@ from marshmallow import Schema, fields
 class ResultSchema(Schema):
     target = fields.String()
     status = fields.String()
-    exitCode = fields.Integer(allow_none=True)
+    exitCode = fields.Integer(
+        allow_none=True, metadata={"description": "the command's own exit code (Puppet: the agent's, 0 1 2 4 6)"}
+    )
     stdout = fields.String(allow_none=True)
     stderr = fields.String(allow_none=True)
     value = fields.Raw(allow_none=True)
     error = fields.Raw(allow_none=True)
+    changed = fields.Boolean(
+        allow_none=True, metadata={"description": "Puppet runs: the agent applied changes (exit 2 or 6); else null"}
+    )
+    truncated = fields.Boolean(metadata={"description": "stdout or stderr was cut at BOLTDECK_MAX_OUTPUT_BYTES"})
 
 
 class ExecutionSchema(Schema):
@@ -29,7 +35,11 @@ class ExecutionSchema(Schema):
     createdAt = fields.String(attribute="created_at")
     startedAt = fields.String(attribute="started_at", allow_none=True)
     finishedAt = fields.String(attribute="finished_at", allow_none=True)
-    exitCode = fields.Integer(attribute="exit_code", allow_none=True)
+    exitCode = fields.Integer(
+        attribute="exit_code",
+        allow_none=True,
+        metadata={"description": "Bolt's exit code; 0 for a Puppet run that ended success (Bolt: 1 for agent exit 2)"},
+    )
     durationMs = fields.Integer(attribute="duration_ms", allow_none=True)
     summary = fields.Raw(allow_none=True)
     queuePosition = fields.Integer(attribute="queue_position", allow_none=True)
