@@ -10,13 +10,54 @@ from typing import Any, Mapping
 
 import yaml
 
+from .bundle import DEFAULT_PROJECT_DIR
 from .errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values one setting accepts; checked once when the settings are built."""
+
+    least: float | None = None  # inclusive lower bound
+    above: float | None = None  # exclusive lower bound, for "more than 0"
+    most: float | None = None
+    choices: tuple[str, ...] = ()  # compared upper-cased
+    non_empty: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, str):
+            if self.choices:
+                return value.upper() in self.choices
+            return bool(value.strip()) or not self.non_empty
+        return value == value and not (  # NaN (float("nan") parses) equals nothing, itself included
+            (self.least is not None and value < self.least)
+            or (self.above is not None and value <= self.above)
+            or (self.most is not None and value > self.most)
+        )
+
+    def text(self) -> str:
+        """The range in words, for error messages and the README."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.non_empty:
+            return "not empty"
+        if self.above is not None:
+            return f"more than {_number(self.above)}, at most {_number(self.most)}"
+        if self.least is not None:
+            return f"{_number(self.least)} to {_number(self.most)}"
+        return "any"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+ANY = Allowed()
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _number(value: float | None) -> str:
+    return str(int(value)) if value is not None and value == int(value) else str(value)
+
+
+def _setting(default: Any, help: str, allowed: Allowed = ANY) -> Any:
+    return field(default=default, metadata={"help": help, "allowed": allowed})
 
 
 @dataclass(frozen=True)
@@ -27,46 +68,93 @@ class Settings:
         "",
         "YAML file of these settings (lower-case names) and of the access `policy:`; the policy is re-read when the file changes.",
     )
-    bolt_bin: str = _setting("bolt", "Path or name (looked up on PATH) of the bolt executable.")
+    bolt_bin: str = _setting(
+        "bolt", "Path or name (looked up on PATH) of the bolt executable.", Allowed(non_empty=True)
+    )
     bolt_project: str = _setting(
-        str(REPO_ROOT / "bolt-project"), "The Bolt project directory every run uses (--project)."
+        str(DEFAULT_PROJECT_DIR),
+        "The Bolt project directory every run uses (--project).",
+        Allowed(non_empty=True),
     )
     database_url: str = _setting(
-        "sqlite:///" + str(Path.cwd() / "var" / "boltdeck.sqlite3"),
+        "sqlite:///./var/boltdeck.sqlite3",
         "SQLAlchemy URL of the store; default a SQLite file under ./var/.",
+        Allowed(non_empty=True),
     )
-    max_concurrent_executions: int = _setting(8, "Executions running at once; more wait as `queued` (FIFO).")
+    database_busy_seconds: float = _setting(
+        10.0,
+        "Longest a database statement waits for a lock another process holds; the wait never stalls other requests.",
+        Allowed(least=0, most=600),
+    )
+    max_concurrent_executions: int = _setting(
+        8, "Executions running at once; more wait as `queued` (FIFO).", Allowed(least=1, most=1000)
+    )
     execution_timeout_seconds: float = _setting(
-        3600.0, "Default and maximum time an execution may run before it is killed (`timed_out`)."
+        3600.0,
+        "Default and maximum time an execution may run before it is killed (`timed_out`).",
+        Allowed(above=0, most=30 * 86400),
     )
-    kill_grace_seconds: float = _setting(5.0, "Time between SIGTERM and SIGKILL when stopping Bolt's process group.")
-    inventory_cache_seconds: float = _setting(30.0, "How long `bolt inventory show` and `task show` answers are reused.")
-    facts_cache_seconds: float = _setting(300.0, "How long gathered facts are reused.")
-    sse_heartbeat_seconds: float = _setting(15.0, "Interval of `: ping` comments on idle SSE streams.")
-    sse_retry_ms: int = _setting(3000, "The `retry:` hint sent to SSE clients.")
+    kill_grace_seconds: float = _setting(
+        5.0, "Time between SIGTERM and SIGKILL when stopping Bolt's process group.", Allowed(least=0, most=600)
+    )
+    inventory_cache_seconds: float = _setting(
+        30.0, "How long `bolt inventory show` and `task show` answers are reused.", Allowed(least=0, most=86400)
+    )
+    facts_cache_seconds: float = _setting(300.0, "How long gathered facts are reused.", Allowed(least=0, most=86400))
+    sse_heartbeat_seconds: float = _setting(
+        15.0, "Interval of `: ping` comments on idle SSE streams.", Allowed(least=0.1, most=3600)
+    )
+    sse_retry_ms: int = _setting(3000, "The `retry:` hint sent to SSE clients.", Allowed(least=100, most=3600 * 1000))
     stream_coalesce_ms: float = _setting(
-        5.0, "Window after a sent chunk during which further output is merged into one event."
+        5.0,
+        "Window after a sent chunk during which further output is merged into one event.",
+        Allowed(least=0, most=1000),
     )
-    max_output_bytes: int = _setting(10 * 1024 * 1024, "Output (stdout, stderr, log) logged and streamed per execution.")
-    subscriber_queue_size: int = _setting(1000, "Events buffered per live subscriber before it re-reads from the store.")
-    host: str = _setting("127.0.0.1", "Address `boltdeck serve` listens on.")
-    port: int = _setting(8000, "Port `boltdeck serve` listens on.")
-    log_level: str = _setting("INFO", "Python log level of the server.")
-    session_hours: float = _setting(12.0, "Lifetime of a browser login session.")
+    max_output_bytes: int = _setting(
+        10 * 1024 * 1024,
+        "Output (stdout, stderr, log) logged and streamed per execution.",
+        Allowed(least=1, most=10 * 1024**3),
+    )
+    subscriber_queue_size: int = _setting(
+        1000, "Events buffered per live subscriber before it re-reads from the store.", Allowed(least=1, most=10**6)
+    )
+    host: str = _setting("127.0.0.1", "Address `boltdeck serve` listens on.", Allowed(non_empty=True))
+    port: int = _setting(8000, "Port `boltdeck serve` listens on (0: any free port).", Allowed(least=0, most=65535))
+    log_level: str = _setting("INFO", "Python log level of the server.", Allowed(choices=LOG_LEVELS))
+    session_hours: float = _setting(12.0, "Lifetime of a browser login session.", Allowed(above=0, most=8760))
     login_max_failures_per_account: int = _setting(
-        5, "Failed logins for one account within the window before its logins are refused (429)."
+        5,
+        "Failed logins for one account within the window before its logins are refused (429).",
+        Allowed(least=1, most=10**6),
     )
     login_max_failures_per_client: int = _setting(
-        20, "Failed logins from one client address within the window before its logins are refused (429)."
+        20,
+        "Failed logins from one client address within the window before its logins are refused (429).",
+        Allowed(least=1, most=10**6),
     )
-    login_window_seconds: float = _setting(300.0, "Sliding window of the login failure counts.")
-    max_request_bytes: int = _setting(1024 * 1024, "Largest request body accepted (larger: 413).")
+    login_window_seconds: float = _setting(
+        300.0, "Sliding window of the login failure counts.", Allowed(above=0, most=86400)
+    )
+    max_request_bytes: int = _setting(
+        1024 * 1024, "Largest request body accepted (larger: 413).", Allowed(least=1024, most=1024**3)
+    )
     max_streams_per_user: int = _setting(
-        32, "Streams (SSE, WebSocket, streamed run requests) one user may hold open at once (more: 429)."
+        32,
+        "Streams (SSE, WebSocket, streamed run requests) one user may hold open at once (more: 429).",
+        Allowed(least=1, most=100000),
     )
     proxy_hops: int = _setting(
-        0, "Reverse proxies in front of Boltdeck whose X-Forwarded-For/-Proto/-Host are trusted (0: none)."
+        0,
+        "Reverse proxies in front of Boltdeck whose X-Forwarded-For/-Proto/-Host are trusted (0: none).",
+        Allowed(least=0, most=10),
     )
+
+    def __post_init__(self) -> None:
+        """Refuse a value outside its setting's range, naming the variable and the range."""
+        for f in dataclasses.fields(self):
+            allowed, value = f.metadata["allowed"], getattr(self, f.name)
+            if not allowed.accepts(value):
+                raise ConfigError(f"BOLTDECK_{f.name.upper()} must be {allowed.text()}, got {value!r}")
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> "Settings":
@@ -81,12 +169,19 @@ class Settings:
             if env_name in environ:
                 values[f.name] = environ[env_name]
         values.update(overrides or {})
+        if "database_url" not in values:  # the working directory of this load, not of the first import
+            values["database_url"] = "sqlite:///" + str(Path.cwd() / "var" / "boltdeck.sqlite3")
         return cls(**{name: _coerce(cls, name, value) for name, value in values.items()})
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str]]:
         """List (env var, default, help) for documentation."""
         return [("BOLTDECK_" + f.name.upper(), f.default, f.metadata["help"]) for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def allowed(cls) -> dict[str, str]:
+        """Map each env var to the values it accepts, in words (the README's `allowed` column)."""
+        return {"BOLTDECK_" + f.name.upper(): f.metadata["allowed"].text() for f in dataclasses.fields(cls)}
 
 
 def _read_yaml(path: str) -> dict[str, Any]:
@@ -114,6 +209,4 @@ def _coerce(cls: type, name: str, value: Any) -> Any:
         coerced = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"BOLTDECK_{name.upper()} must be a {kind.__name__}, got {value!r}") from exc
-    if kind in (int, float) and coerced < 0:
-        raise ConfigError(f"BOLTDECK_{name.upper()} must not be negative, got {value!r}")
     return coerced

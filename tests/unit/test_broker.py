@@ -25,6 +25,10 @@ def _log(manager):
 
 
 def test_broker_follow_replays_then_follows_live(manager):
+    """Bug: this test passed on replay alone; now events 2 and 3 are appended only after the
+    follower has replayed event 1 and is waiting, with no heartbeat to wake it, so only the
+    broker can deliver them."""
+    manager.heartbeat_seconds = 60
     log = _log(manager)
     log.append("start", {})
     received = []
@@ -36,6 +40,7 @@ def test_broker_follow_replays_then_follows_live(manager):
 
     reader = gevent.spawn(consume)
     gevent.sleep(0.01)
+    assert received == [1] and manager.broker.subscriber_count("e1") == 1  # replayed, now live
     log.append("stdout", {"text": "x"})
     log.append("complete", {})
     reader.join(timeout=2)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Response, request
 
 from ..errors import ValidationError
-from ..extensions import services
+from ..extensions import Services, services
 from ..schemas import StreamQueryArgsSchema, load
 from ..storage.store import StoredEvent
 from ..streaming import HEARTBEAT
+from ..streaming.manager import Follow
 from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
 from .auth import requires, user_name
 from .sockets import on_disconnect
 
 bp = Blueprint("streaming", __name__, url_prefix="/api")
 PING = encode_comment("ping")
+EVENT_ID = re.compile(r"[0-9]{1,18}")
 # Each event is encoded once for all its subscribers (1,000 subscribers, one encoding); an
 # entry lives as long as the event object does, that is while some subscriber still holds it.
 _frames: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
@@ -27,34 +30,58 @@ _frames: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
 @requires("read")
 def stream_execution(execution_id: str):
     args = load(StreamQueryArgsSchema(), request.args.to_dict())
-    after = args.get("after", 0)
+    after, field = args.get("after", 0), "after"
     last_event_id = request.headers.get("Last-Event-ID")
     if last_event_id:
-        if not last_event_id.isdigit() or len(last_event_id) > 18:
-            raise ValidationError(
-                "Last-Event-ID must be an event seq", details={"Last-Event-ID": ["must be a non-negative integer"]}
-            )
-        after = int(last_event_id)
-    return sse_response(execution_id, after)
+        after, field = _event_id(last_event_id), "Last-Event-ID"
+    return sse_response(execution_id, after, field=field)
 
 
-def sse_response(execution_id: str, after: int, release: Callable[[], None] | None = None) -> Response:
+def _event_id(value: str) -> int:
+    """Parse Last-Event-ID strictly: ASCII digits only (str.isdigit also takes "²", which int() refuses)."""
+    if not EVENT_ID.fullmatch(value):
+        raise ValidationError(
+            "Last-Event-ID must be an event seq", details={"Last-Event-ID": ["must be a non-negative integer"]}
+        )
+    return int(value)
+
+
+def sse_response(
+    execution_id: str, after: int, release: Callable[[], None] | None = None, field: str = "after"
+) -> Response:
     """Replay after `after`, then follow live; 404 (JSON) before the stream if the id is unknown.
 
+    A resume at or past the `complete` of an ended log answers 204, which tells an EventSource
+    to stop reconnecting; an `after` past the end of a log still growing is refused (400).
     The stream holds one of its user's stream slots (`release` gives it back; taken here when
     not given) until it ends or the client disconnects.
     """
     found = services()
-    if release is None:
-        release = found.stream_limits.acquire(user_name())
     try:
         types = found.streams.visible_types(execution_id)
+        ended = found.streams.log_ended_by(execution_id, after, field)
     except BaseException:
-        release()
+        if release is not None:
+            release()
         raise
-    events = found.streams.follow(execution_id, after, "sse", types)
+    if ended or request.method == "HEAD":  # no stream: werkzeug never runs a HEAD's body either
+        if release is not None:
+            release()
+        return Response(status=204) if ended else Response(status=200, headers=SSE_HEADERS)
+    if release is None:
+        release = found.stream_limits.acquire(user_name())
+    return _stream(found, found.streams.follow(execution_id, after, "sse", types), release)
+
+
+def _stream(found: Services, events: Follow, release: Callable[[], None]) -> Response:
+    """The SSE response; a client's disconnect frees its slot and ends its follower at once."""
     retry_ms = found.settings.sse_retry_ms
-    watcher = on_disconnect(release)
+
+    def gone() -> None:
+        release()
+        events.stop()
+
+    watcher = on_disconnect(gone)
 
     def body():
         try:

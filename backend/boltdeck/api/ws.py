@@ -79,6 +79,11 @@ class WebSocketSession:
             getattr(self, kind)(execution_id, data)
         except BoltdeckError as exc:
             self.error(exc.code, exc.message, execution_id)
+        except ConnectionClosed:
+            raise
+        except Exception:  # say so rather than drop the socket: its other subscriptions stay
+            log.exception("WebSocket %s of execution %s failed", kind, execution_id)
+            self.error("internal_error", f"{kind} failed on the server (see its log)", execution_id)
 
     def subscribe(self, execution_id: str, data: dict[str, Any]) -> None:
         after = data.get("after", 0)
@@ -92,8 +97,12 @@ class WebSocketSession:
             if include.get(key, True):
                 wanted |= types
         types = self.found.streams.visible_types(execution_id, wanted)
+        ended = self.found.streams.log_ended_by(execution_id, after)
         self.unsubscribe(execution_id, {}, quiet=True)
         self.send({"type": "subscription_confirmed", "executionId": execution_id, "after": after})
+        if ended:  # nothing comes after `complete`: say the subscription is over rather than keep it
+            self.send({"type": "unsubscribed", "executionId": execution_id, "reason": "complete"})
+            return
         self.subscriptions[execution_id] = gevent.spawn(self._forward, execution_id, after, types)
 
     def _forward(self, execution_id: str, after: int, types: frozenset[str]) -> None:
@@ -104,10 +113,26 @@ class WebSocketSession:
                     self.send_raw(item.body)
         except ConnectionClosed:
             pass
+        except Exception as exc:  # e.g. the store failing: tell the client, or it waits forever
+            self._forwarding_failed(execution_id, exc)
         finally:
             events.close()
             if self.subscriptions.get(execution_id) is gevent.getcurrent():
                 del self.subscriptions[execution_id]
+
+    def _forwarding_failed(self, execution_id: str, exc: Exception) -> None:
+        """End a subscription whose events could not be read with an error naming the problem."""
+        if isinstance(exc, BoltdeckError):
+            log.warning("forwarding the events of execution %s failed: %s", execution_id, exc.message)
+            code, problem = exc.code, exc.message
+        else:
+            log.exception("forwarding the events of execution %s failed", execution_id)
+            code, problem = "internal_error", f"{type(exc).__name__} on the server (see its log)"
+        message = f"the subscription to execution {execution_id} ended: {problem}"
+        try:
+            self.error(code, f"{message}; subscribe again with `after` to resume", execution_id)
+        except ConnectionClosed:
+            pass
 
     def unsubscribe(self, execution_id: str, data: dict[str, Any], quiet: bool = False) -> None:
         greenlet = self.subscriptions.pop(execution_id, None)

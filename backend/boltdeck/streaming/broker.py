@@ -11,10 +11,13 @@ from ..storage.store import StoredEvent
 
 
 class Subscription(Protocol):
-    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
-        """Wait for events; return (events in order, overflowed). Empty and False on timeout."""
+    closed: bool
 
-    def close(self) -> None: ...
+    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
+        """Wait for events; return (events in order, overflowed). Empty and False on timeout or close."""
+
+    def close(self) -> None:
+        """Unsubscribe; safe from any greenlet or event-loop callback, and wakes a waiting get()."""
 
 
 class Broker(Protocol):
@@ -41,14 +44,15 @@ class _QueueSubscription:
 
     def push(self, event: StoredEvent) -> None:
         if len(self._queue) >= self._maxsize:
+            # the reader re-reads the dropped events from the store; the newest stays queued in
+            # case it is a `complete` that could only be published (the store failing at the end)
             self._queue.clear()
             self._overflowed = True
-        else:
-            self._queue.append(event)
+        self._queue.append(event)
         self._wakeup.set()
 
     def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
-        if not self._queue and not self._overflowed:
+        if not self._queue and not self._overflowed and not self.closed:
             self._wakeup.wait(timeout)
         self._wakeup.clear()
         events, overflowed = list(self._queue), self._overflowed
@@ -60,6 +64,7 @@ class _QueueSubscription:
         if not self.closed:
             self.closed = True
             self._broker._remove(self)
+            self._wakeup.set()  # a follower waiting in get() ends now, not at its next heartbeat
 
 
 class InProcessBroker:

@@ -4,15 +4,45 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Callable, Iterator
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, ValidationError
 from ..executions.model import EXPERT_EVENTS, LIFECYCLE_EVENTS
 from ..storage.store import ExecutionStore, StoredEvent
-from .broker import Broker
+from .broker import Broker, Subscription
 
 HEARTBEAT = object()  # yielded by follow() when nothing happened for a heartbeat interval
 REPLAY_PAGE = 500
+
+
+class Follow:
+    """The iterator follow() returns; stop() ends it from outside the greenlet consuming it.
+
+    stop() is safe from an event-loop callback (a client's disconnect): it closes the
+    subscription, which wakes a follower waiting for events, and the follower ends, so the
+    subscriber is gone at once rather than at the next heartbeat or write.
+    """
+
+    def __init__(self) -> None:
+        self.events: Iterator[StoredEvent | object] = iter(())
+        self.subscription: Subscription | None = None
+        self.stopped = False
+
+    def __iter__(self) -> "Follow":
+        return self
+
+    def __next__(self) -> StoredEvent | object:
+        return next(self.events)
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.subscription is not None:
+            self.subscription.close()
+
+    def close(self) -> None:
+        """End the follower from the greenlet consuming it (runs its clean-up)."""
+        self.events.close()
 
 
 @dataclass
@@ -52,42 +82,86 @@ class StreamingExecutionManager:
         allowed = LIFECYCLE_EVENTS | (EXPERT_EVENTS if execution["expert_mode"] else frozenset())
         return allowed if include is None else frozenset(allowed & include)
 
-    def follow(
-        self, execution_id: str, after: int, transport: str, types: frozenset[str]
-    ) -> Iterator[StoredEvent | object]:
+    def log_ended_by(self, execution_id: str, after: int, field: str = "after") -> bool:
+        """Say whether the log already ended at or before `after`; refuse an `after` past a growing log.
+
+        True: the last stored event is `complete` and `after` is at or past it, so nothing
+        more will come (what an EventSource resuming after `complete` asks). An `after` past
+        the last event of a log that has not ended is refused (ValidationError naming
+        `field`): events are stored before they are published, so no client saw such an
+        event, and following from there would skip `complete`. Both answers stay true as
+        the log grows, so there is no race with appends made after this check.
+        """
+        last = self.store.last_seq(execution_id)
+        if after == 0 or after < last:
+            return False
+        final = self.store.read_events(execution_id, after=last - 1, limit=1) if last else []
+        if final and final[0].type == "complete":
+            return True
+        if after > last:
+            raise ValidationError(
+                f"{field} {after} is past the last event of execution {execution_id} (seq {last})",
+                details={field: [f"must be at most {last}, the seq of the last event so far"], "lastSeq": last},
+            )
+        return False
+
+    def follow(self, execution_id: str, after: int, transport: str, types: frozenset[str]) -> "Follow":
         """Yield stored events with seq > after (of the given types), then live ones, until `complete`.
 
-        Yields HEARTBEAT when idle for heartbeat_seconds. Closing the generator unsubscribes.
+        Yields HEARTBEAT when idle for heartbeat_seconds. Ends at once when the log ended at
+        or before `after`. Closing the iterator or calling its stop() unsubscribes.
         """
-        subscription = self.broker.subscribe(execution_id, self.queue_size)
+        follow = Follow()
+        follow.events = self._follow(follow, execution_id, after, transport, types)
+        return follow
+
+    def _follow(
+        self, follow: "Follow", execution_id: str, after: int, transport: str, types: frozenset[str]
+    ) -> Iterator[StoredEvent | object]:
+        if follow.stopped:
+            return
+        subscription = follow.subscription = self.broker.subscribe(execution_id, self.queue_size)
         self.stats.subscribers[transport] += 1
         try:
             last = after
             for event in self._read_from_store(execution_id, last):
+                if subscription.closed:
+                    return  # stopped during a long replay
                 last = event.seq
                 if event.type in types:
                     yield event
                 if event.type == "complete":
                     return
-            while True:
-                events, overflowed = subscription.get(self.heartbeat_seconds)
-                if overflowed or (events and events[0].seq > last + 1):
-                    self.stats.rereads += overflowed
-                    events = self._read_from_store(execution_id, last)
-                elif not events:
-                    yield HEARTBEAT
-                    continue
-                for event in events:
-                    if event.seq <= last:
-                        continue
-                    last = event.seq
-                    if event.type in types:
-                        yield event
-                    if event.type == "complete":
-                        return
+            if last == after and self.log_ended_by(execution_id, after):
+                return  # subscribed before this check, so a `complete` stored later is in the queue
+            yield from self._follow_live(subscription, execution_id, last, types)
         finally:
             self.stats.subscribers[transport] -= 1
             subscription.close()
+
+    def _follow_live(
+        self, subscription: Subscription, execution_id: str, last: int, types: frozenset[str]
+    ) -> Iterator[StoredEvent | object]:
+        while True:
+            events, overflowed = subscription.get(self.heartbeat_seconds)
+            if subscription.closed:
+                return  # stopped from outside: the client went away
+            if overflowed or (events and events[0].seq > last + 1):
+                self.stats.rereads += overflowed
+                # the queued events after the stored ones: a `complete` published when it could
+                # not be stored (the store failing at the end) must still end the stream
+                events = chain(self._read_from_store(execution_id, last), events)
+            elif not events:
+                yield HEARTBEAT
+                continue
+            for event in events:
+                if event.seq <= last:
+                    continue
+                last = event.seq
+                if event.type in types:
+                    yield event
+                if event.type == "complete":
+                    return
 
     def _read_from_store(self, execution_id: str, after: int) -> Iterator[StoredEvent]:
         while True:
