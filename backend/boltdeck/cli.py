@@ -1,6 +1,7 @@
-"""The `boltdeck` command: serve, and manage users and API tokens.
+"""The `boltdeck` command: serve, upgrade the database, and manage users and API tokens.
 
-    boltdeck serve [--host H] [--port P]
+    boltdeck serve [--host H] [--port P]       (upgrades the database schema first)
+    boltdeck db upgrade                        (create or migrate the schema without serving)
     boltdeck users bootstrap                   (no users yet: create `admin`, print its password once)
     boltdeck users create NAME --role ROLE     (password from stdin, or prompted twice on a terminal)
     boltdeck users list | users delete NAME | users set-password NAME | users set-role NAME ROLE
@@ -8,7 +9,9 @@
     boltdeck tokens list [--user NAME] | tokens revoke ID
 
 This is an entry point, so gevent patches the standard library here, first thing in main(),
-before anything else is imported; the package itself never patches on import.
+before anything else is imported; the package itself never patches on import. The `users` and
+`tokens` commands may run beside a live server: they never migrate (only create the schema of
+an empty database) nor refresh statistics, which would hold the database's lock.
 """
 
 from __future__ import annotations
@@ -25,11 +28,30 @@ def main(argv: list[str] | None = None) -> int:
     from gevent import monkey
 
     monkey.patch_all()
+    args = _parser().parse_args(argv)
+    from .errors import BoltdeckError
+
+    try:
+        if args.command == "serve":  # a bad setting is refused here, as one line naming it
+            from .server import serve as run_server
+
+            return run_server(args.host, args.port)
+        if args.command == "db":
+            return _upgrade_database()
+        return _manage(args)
+    except BoltdeckError as exc:
+        print(f"boltdeck: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boltdeck", description="Web console and HTTP API for Puppet Bolt")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the web UI and API with gevent")
+    serve = commands.add_parser("serve", help="serve the web UI and API with gevent (upgrades the database first)")
     serve.add_argument("--host", help="address to listen on (default BOLTDECK_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default BOLTDECK_PORT or 8000)")
+    database = commands.add_parser("db", help="manage the database").add_subparsers(dest="action", required=True)
+    database.add_parser("upgrade", help="create or migrate the schema (stop the server first) and refresh statistics")
 
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user; the password is read from stdin or prompted")
@@ -50,19 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     token_list = tokens.add_parser("list", help="list API tokens (never their values)")
     token_list.add_argument("--user")
     tokens.add_parser("revoke", help="revoke an API token by its id").add_argument("id")
+    return parser
 
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        from .server import serve as run_server
 
-        return run_server(args.host, args.port)
-    from .errors import BoltdeckError
+def _upgrade_database() -> int:
+    from .config import Settings
+    from .storage import ExecutionStore
 
+    settings = Settings.load()
+    store = ExecutionStore(settings.database_url, busy_seconds=settings.database_busy_seconds, upgrade=True)
     try:
-        return _manage(args)
-    except BoltdeckError as exc:
-        print(f"boltdeck: {exc.message}", file=sys.stderr)
-        return 1
+        print(f"the database is at schema version {store.schema_version()}")
+    finally:
+        store.dispose()
+    return 0
 
 
 def _manage(args: argparse.Namespace) -> int:
@@ -71,7 +94,7 @@ def _manage(args: argparse.Namespace) -> int:
     from .storage import AccountStore, ExecutionStore
 
     settings = Settings.load()
-    store = ExecutionStore(settings.database_url)
+    store = ExecutionStore(settings.database_url, busy_seconds=settings.database_busy_seconds, upgrade=False)
     account_store = AccountStore(store)
     accounts = AccountService(account_store, settings.session_hours)
     audit = AuditLog(account_store)

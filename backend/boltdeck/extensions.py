@@ -32,7 +32,7 @@ class Services:
 
 def init_app(app, settings: Settings) -> Services:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = ExecutionStore(settings.database_url)
+    store = ExecutionStore(settings.database_url, busy_seconds=settings.database_busy_seconds)  # upgrades the schema
     bolt = BoltCli(
         bin=settings.bolt_bin,
         project=settings.bolt_project,

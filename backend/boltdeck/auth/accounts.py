@@ -8,6 +8,9 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable, TypeVar
+
+from gevent.threadpool import ThreadPool
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..executions.model import iso_utc, utcnow
@@ -20,6 +23,12 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "bd_"
 TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most this often per token
+# argon2 costs ~0.3-0.5 s of CPU and 64 MiB per hash or check: on the event loop it froze every
+# request meanwhile, and anyone can ask for a login. It runs in worker threads instead (argon2
+# releases the GIL); two of them bound the memory a burst of logins takes, the rest wait their
+# turn without holding the loop. gevent's hub pool is left to its own work (DNS lookups).
+HASHING_THREADS = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,18 @@ class AccountService:
         self.accounts = accounts
         self.session_lifetime = timedelta(hours=session_hours)
         self._token_touched: dict[str, float] = {}
+        self._hashing = ThreadPool(HASHING_THREADS, idle_task_timeout=60)  # idle threads end
+
+    def _off_the_loop(self, work: Callable[..., T], *args) -> T:
+        """Run password hashing in a worker thread; this greenlet waits, the others go on."""
+        return self._hashing.apply(work, args)
 
     # users ------------------------------------------------------------------------------
     def create_user(self, name: str, role: str, password: str) -> dict:
         check_user_name(name)
         check_role(role)
         check_password(password)
-        return self.accounts.create_user(name, role, hash_password(password), utcnow())
+        return self.accounts.create_user(name, role, self._off_the_loop(hash_password, password), utcnow())
 
     def require_user(self, name: str) -> dict:
         user = self.accounts.get_user(name)
@@ -92,7 +106,7 @@ class AccountService:
             self._keep_an_admin(user, f"cannot change the role of {name}: it is the last admin")
             changes["role"] = role
         if password is not None:
-            changes["password_hash"] = hash_password(check_password(password))
+            changes["password_hash"] = self._off_the_loop(hash_password, check_password(password))
         if changes:
             self.accounts.update_user(name, utcnow(), **changes)
             self.accounts.delete_sessions_of(name)  # a new role or password starts from a fresh login
@@ -111,10 +125,10 @@ class AccountService:
     def verify(self, name: str, password: str) -> dict | None:
         """The user if the password is theirs, else None (same cost whether or not the name exists)."""
         stored = self.accounts.password_hash(name) if isinstance(name, str) else None
-        if not verify_password(stored, password if isinstance(password, str) else ""):
+        if not self._off_the_loop(verify_password, stored, password if isinstance(password, str) else ""):
             return None
         if needs_rehash(stored):  # argon2 parameters were raised since this hash was made
-            self.accounts.update_user(name, utcnow(), password_hash=hash_password(password))
+            self.accounts.update_user(name, utcnow(), password_hash=self._off_the_loop(hash_password, password))
         return self.accounts.get_user(name)
 
     # tokens -----------------------------------------------------------------------------

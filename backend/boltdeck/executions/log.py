@@ -29,24 +29,47 @@ class EventLog:
 
     def append(self, type_: str, data: dict[str, Any], target: str | None = None) -> StoredEvent:
         with self._lock:
-            seq = self._next_seq
-            body = json.dumps(
-                {
-                    "seq": seq,
-                    "type": type_,
-                    "executionId": self.execution_id,
-                    "timestamp": utcnow(),
-                    "target": target,
-                    "data": data,
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-            self._store.append_event(self.execution_id, seq, type_, target, body)
-            self._next_seq = seq + 1
-            event = StoredEvent(seq, type_, target, body)
+            event = self._event(self._next_seq, type_, data, target)
+            self._store.append_event(self.execution_id, event.seq, type_, target, event.body)
+            self._next_seq = event.seq + 1
         self._publish(self.execution_id, event)
         return event
+
+    def append_all(
+        self, items: list[tuple[str, dict[str, Any]]], alongside: Callable[[], None]
+    ) -> list[StoredEvent]:
+        """Store `alongside()`'s writes and these events in one transaction, then publish the events."""
+        with self._lock:
+            events = [self._event(self._next_seq + i, type_, data, None) for i, (type_, data) in enumerate(items)]
+            with self._store.write():
+                alongside()
+                for event in events:
+                    self._store.append_event(self.execution_id, event.seq, event.type, None, event.body)
+            self._next_seq += len(events)
+        for event in events:
+            self._publish(self.execution_id, event)
+        return events
+
+    def announce(self, type_: str, data: dict[str, Any]) -> StoredEvent:
+        """Publish an event the store refused, without storing it (its seq stays free for the log)."""
+        event = self._event(self._next_seq, type_, data, None)
+        self._publish(self.execution_id, event)
+        return event
+
+    def _event(self, seq: int, type_: str, data: dict[str, Any], target: str | None) -> StoredEvent:
+        body = json.dumps(
+            {
+                "seq": seq,
+                "type": type_,
+                "executionId": self.execution_id,
+                "timestamp": utcnow(),
+                "target": target,
+                "data": data,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return StoredEvent(seq, type_, target, body)
 
 
 class OutputRecorder:

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import gevent
@@ -14,6 +15,7 @@ import gevent.event
 
 from ..bolt import parser
 from ..bolt.cli import BoltCli, bolt_environment
+from ..bolt.lines import take_text
 from ..bolt.reaper import GroupReaper
 from ..bolt.runner import BoltProcess, kill_orphans
 from ..config import Settings
@@ -22,10 +24,14 @@ from ..storage.store import ExecutionFilter, ExecutionStore
 from ..streaming.manager import StreamingExecutionManager
 from . import model
 from .log import EventLog, OutputRecorder
-from .plans import Plan, make_plan
+from .plans import Plan, make_plan, params_handed_over
 
 log = logging.getLogger(__name__)
 EXECUTION_ENV_MARKER = "BOLTDECK_EXECUTION_ID"
+# Storing the end of an execution: tries, and the first pause between them (doubling after
+# each); every try also waits up to BOLTDECK_DATABASE_BUSY_SECONDS for a lock by itself.
+FINISH_ATTEMPTS = 3
+FINISH_PAUSE_SECONDS = 0.5
 
 
 class SlotQueue:
@@ -203,7 +209,8 @@ class ExecutionService:
                 return
             try:
                 if runtime.stop_reason is None:
-                    exit_code = self._run_bolt(execution_id, runtime)
+                    with params_handed_over(runtime.plan) as runtime.plan:  # the file goes however bolt ends
+                        exit_code = self._run_bolt(execution_id, runtime)
             finally:
                 self.slots.release()
             self._finish(execution_id, runtime, exit_code)
@@ -218,11 +225,14 @@ class ExecutionService:
         started = time.monotonic()
         process = BoltProcess(
             runtime.plan.argv,
-            on_stdout=lambda raw: self._on_stdout(runtime, raw),
-            on_stderr=lambda raw: self._on_stderr(runtime, raw),
+            on_stdout=lambda raw, cut: self._on_stdout(runtime, raw, cut),
+            on_stderr=lambda raw, cut: self._on_stderr(runtime, raw),  # a cut log line still exceeds the cap
             env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}),
             cwd=self.bolt.project,
             reaper=self._reaper,
+            on_error=lambda stream, exc: self._on_reader_error(runtime, stream, exc),
+            line_limit=self.settings.max_output_bytes,
+            marker=f"{EXECUTION_ENV_MARKER}={execution_id}",
         )
         try:
             process.start()
@@ -237,24 +247,41 @@ class ExecutionService:
         if code is None:
             runtime.stop_reason = runtime.stop_reason or model.TIMED_OUT
             code = process.terminate(self.settings.kill_grace_seconds)
+        if process.leftovers_killed:  # a notice of Boltdeck's own: recorded even past the output cap
+            text = f"Boltdeck killed {process.leftovers_killed} process(es) left running after bolt ended.\n"
+            runtime.recorder.event("log", {"text": text})
         return code
 
-    def _on_stdout(self, runtime: _Runtime, raw: bytes) -> None:
-        line = parser.classify_stdout(parser.decode(raw).removesuffix("\n"))
+    def _on_stdout(self, runtime: _Runtime, raw: bytes | bytearray, cut: bool) -> None:
+        line = parser.classify_stdout(take_text(raw))  # a long result line is not held twice
         if line.kind == "stream":
             runtime.recorder.output(line.stream, line.target, line.text)
         elif line.kind == "item":
-            self._record_result(runtime, parser.result_of(line.payload))
+            result = parser.result_of(line.payload)
+            self._record_result(runtime, {**result, "truncated": True} if cut else result)
         elif line.kind == "error":
             runtime.bolt_errors += 1
             runtime.recorder.event("error", parser.error_of(line.payload))
         elif line.kind == "log":
             runtime.recorder.output("log", None, line.text + "\n")
 
-    def _on_stderr(self, runtime: _Runtime, raw: bytes) -> None:
-        text = parser.clean_stderr(parser.decode(raw).removesuffix("\n"))
+    def _on_stderr(self, runtime: _Runtime, raw: bytes | bytearray) -> None:
+        text = parser.clean_stderr(take_text(raw))
         if text is not None:
             runtime.recorder.output("log", None, text + "\n")
+
+    def _on_reader_error(self, runtime: _Runtime, stream: str, exc: Exception) -> None:
+        """A failure while reading or recording bolt's output: the run must not pass for a clean one."""
+        runtime.bolt_errors += 1
+        runtime.recorder.event(
+            "error",
+            {
+                "kind": "boltdeck/output-error",
+                "issueCode": None,
+                "message": f"Boltdeck failed to record bolt's {stream}: {type(exc).__name__}: {exc}",
+                "details": {"stream": stream, "exception": type(exc).__name__},
+            },
+        )
 
     def _record_result(self, runtime: _Runtime, result: dict[str, Any]) -> None:
         if runtime.plan.kind == "puppet":
@@ -270,41 +297,68 @@ class ExecutionService:
         )
 
     def _finish(self, execution_id: str, runtime: _Runtime, exit_code: int | None, crashed: bool = False) -> None:
-        """Write the final status and the `complete` event, whatever happened."""
+        """Record the end (final status and `complete`), with retries; followers get `complete` whatever happens."""
+        complete: dict[str, Any] = {"status": runtime.stop_reason or model.FAILED, "exitCode": exit_code}
+        recorded = False
         try:
-            results = list(runtime.results.values())
-            expected = runtime.plan.expanded_targets
-            status = runtime.stop_reason or model.final_status(results, expected, runtime.bolt_errors > 0 or crashed)
-            summary = model.summarize(results, expected)
-            record = self.store.get_execution(execution_id)
-            started = record.get("started_at") or record["created_at"]
-            finished = model.utcnow()
-            duration_ms = model.ms_between(started, finished)
-            self._set_status(
-                execution_id,
-                runtime.recorder,
-                status,
-                finished_at=finished,
-                exit_code=exit_code,
-                duration_ms=duration_ms,
-                summary=summary,
-            )
-            runtime.recorder.event(
-                "complete", {"status": status, "exitCode": exit_code, "durationMs": duration_ms, "summary": summary}
-            )
-        except StorageError:
-            log.exception("could not record the end of execution %s", execution_id)
+            complete = self._ending(runtime, exit_code, crashed)
+            recorded = self._record_end(execution_id, runtime, complete)
+        except Exception:  # the run greenlet must neither die silently nor leave followers waiting
+            log.exception("execution %s: recording its end crashed", execution_id)
         finally:
+            if not recorded:  # every stream still ends; the row stays queued/running for recover()
+                runtime.recorder.log.announce("complete", {**complete, "recorded": False})
             runtime.done.set()
             self._runtimes.pop(execution_id, None)
 
-    def _set_status(self, execution_id: str, recorder: OutputRecorder, status: str, **fields: Any) -> None:
-        """The one place a status changes: check the move, store it, append a `status` event."""
+    def _ending(self, runtime: _Runtime, exit_code: int | None, crashed: bool) -> dict[str, Any]:
+        """The data of the `complete` event, without its duration."""
+        results = list(runtime.results.values())
+        expected = runtime.plan.expanded_targets
+        status = runtime.stop_reason or model.final_status(results, expected, runtime.bolt_errors > 0 or crashed)
+        if runtime.plan.kind == "puppet":  # Bolt's 1 also counts agent exit 2, a success here
+            exit_code = model.settle_puppet_exit_code(exit_code, status)
+        summary = model.summarize(results, expected)
+        return {"status": status, "exitCode": exit_code, "durationMs": None, "summary": summary}
+
+    def _record_end(self, execution_id: str, runtime: _Runtime, complete: dict[str, Any]) -> bool:
+        """Store the final status with `complete`, retrying after growing pauses; False if the store kept refusing."""
+        for attempt in range(1, FINISH_ATTEMPTS + 1):
+            try:
+                record = self.require(execution_id)
+                finished = model.utcnow()
+                complete["durationMs"] = model.ms_between(record.get("started_at") or record["created_at"], finished)
+                self._set_status(
+                    execution_id,
+                    runtime.recorder,
+                    complete["status"],
+                    complete=complete,
+                    finished_at=finished,
+                    exit_code=complete["exitCode"],
+                    duration_ms=complete["durationMs"],
+                    summary=complete["summary"],
+                )
+                return True
+            except StorageError as exc:
+                log.warning("execution %s: storing its end failed (try %d): %s", execution_id, attempt, exc)
+                if attempt < FINISH_ATTEMPTS:
+                    gevent.sleep(FINISH_PAUSE_SECONDS * 2 ** (attempt - 1))
+        log.error("execution %s: its end is not stored; the next start recovers it as interrupted", execution_id)
+        return False
+
+    def _set_status(
+        self, execution_id: str, recorder: OutputRecorder, status: str, complete: dict | None = None, **fields: Any
+    ) -> None:
+        """The one place a status changes: check the move, store the row and its events together, publish."""
         record = self.require(execution_id)
         if not model.can_move(record["status"], status):
             raise ConflictError(f"execution {execution_id} cannot go from {record['status']} to {status}")
-        self.store.update_execution(execution_id, status=status, **fields)
-        recorder.event("status", {"status": status, "previous": record["status"]})
+        events = [("status", {"status": status, "previous": record["status"]})]
+        if complete is not None:
+            events.append(("complete", complete))
+        recorder.flush()  # output that came before the change stays before it in the log
+        store_row = partial(self.store.update_execution, execution_id, status=status, **fields)
+        recorder.log.append_all(events, alongside=store_row)
 
     # control ----------------------------------------------------------------------------
     def cancel(self, execution_id: str) -> dict[str, Any]:
@@ -351,18 +405,29 @@ class ExecutionService:
             killed = kill_orphans(EXECUTION_ENV_MARKER, set(ids))
             log.warning("recovering %d interrupted executions (killed %d orphaned processes)", len(ids), killed)
         for execution_id in ids:
-            record = self.store.get_execution(execution_id)
-            recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
-            finished = model.utcnow()
-            duration_ms = model.ms_between(record.get("started_at") or record["created_at"], finished)
-            results = self.store.get_results(execution_id)
-            summary = model.summarize(results, record["targets"])
-            self._set_status(execution_id, recorder, model.INTERRUPTED, finished_at=finished, duration_ms=duration_ms, summary=summary)
-            recorder.event(
-                "complete",
-                {"status": model.INTERRUPTED, "exitCode": None, "durationMs": duration_ms, "summary": summary},
-            )
+            try:
+                self._recover_one(execution_id)
+            except StorageError as exc:  # one unwritable row must not stop the server from starting
+                log.error("execution %s stays unfinished until the next start: %s", execution_id, exc)
         return ids
+
+    def _recover_one(self, execution_id: str) -> None:
+        """Record one execution a dead server left as interrupted, with its `complete` event."""
+        record = self.require(execution_id)
+        recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
+        finished = model.utcnow()
+        duration_ms = model.ms_between(record.get("started_at") or record["created_at"], finished)
+        summary = model.summarize(self.store.get_results(execution_id), record["targets"])
+        complete = {"status": model.INTERRUPTED, "exitCode": None, "durationMs": duration_ms, "summary": summary}
+        self._set_status(
+            execution_id,
+            recorder,
+            model.INTERRUPTED,
+            complete=complete,
+            finished_at=finished,
+            duration_ms=duration_ms,
+            summary=summary,
+        )
 
     # reading ----------------------------------------------------------------------------
     def require(self, execution_id: str) -> dict[str, Any]:
@@ -388,7 +453,7 @@ class ExecutionService:
 
 
 def _cap_result(result: dict[str, Any], cap: int) -> dict[str, Any]:
-    """Keep stored results within the output cap too (Bolt repeats all output in its result)."""
+    """Keep stored results within the output cap (the line reader already cut longer strings in bytes)."""
     for key in ("stdout", "stderr"):
         text = result.get(key)
         if isinstance(text, str) and len(text) > cap:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConflictError
 from .schema import api_tokens, audit_events, sessions, users
@@ -47,13 +46,12 @@ class AccountStore:
 
     # users ------------------------------------------------------------------------------
     def create_user(self, name: str, role: str, password_hash: str, at: str) -> dict[str, Any]:
-        try:
-            with self.store.write() as conn:
-                conn.execute(
-                    users.insert().values(name=name, role=role, password_hash=password_hash, created_at=at, updated_at=at)
-                )
-        except IntegrityError:
-            raise ConflictError(f"user {name!r} already exists", code="user_exists") from None
+        with self.store.write() as conn:  # a name another process takes meanwhile fails as a 409 too
+            if conn.execute(select(users.c.id).where(users.c.name == name)).first() is not None:
+                raise ConflictError(f"user {name!r} already exists", code="user_exists")
+            conn.execute(
+                users.insert().values(name=name, role=role, password_hash=password_hash, created_at=at, updated_at=at)
+            )
         return self.get_user(name)
 
     def get_user(self, name: str) -> dict[str, Any] | None:

@@ -76,6 +76,8 @@ results = Table(
     Column("stderr", Text),
     Column("value", Text),  # JSON
     Column("error", Text),  # JSON {kind, issueCode, message}
+    Column("changed", Boolean),  # Puppet runs: the agent applied changes (schema version 3)
+    Column("truncated", Boolean, nullable=False, default=False),  # stdout/stderr cut at the output cap (3)
     PrimaryKeyConstraint("execution_id", "target"),
 )
 
@@ -140,7 +142,13 @@ def _add_access_control(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE executions ADD COLUMN created_by VARCHAR(64)")
 
 
-MIGRATIONS: list = [_add_access_control]
+def _add_result_flags(conn: Connection) -> None:
+    """Version 3: per-target `changed` (Puppet) and `truncated`, which the detail used to drop."""
+    conn.exec_driver_sql("ALTER TABLE results ADD COLUMN changed BOOLEAN")
+    conn.exec_driver_sql("ALTER TABLE results ADD COLUMN truncated BOOLEAN NOT NULL DEFAULT FALSE")
+
+
+MIGRATIONS: list = [_add_access_control, _add_result_flags]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 

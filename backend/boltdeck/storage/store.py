@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-from sqlalchemy import and_, bindparam, create_engine, event, func, select, update
+import gevent
+from sqlalchemy import and_, bindparam, create_engine, event, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from ..errors import StorageError
-from .schema import events, execution_targets, executions, migrate, results
+from .schema import CURRENT_VERSION, events, execution_targets, executions, migrate, results
+from .schema import schema_version as version_table
+
+T = TypeVar("T")
+DEFAULT_BUSY_SECONDS = 10.0
 
 _JSON_COLUMNS = ("targets", "request", "summary")
 
@@ -63,23 +71,67 @@ class StoredEvent:
 
 
 class ExecutionStore:
-    """Read and write executions through SQLAlchemy Core; SQLite gets WAL mode."""
+    """Read and write executions through SQLAlchemy Core; SQLite gets WAL mode.
 
-    def __init__(self, url: str):
+    Every database error leaves this layer as StorageError (see `_make_engine`). With
+    `upgrade` (the server, `boltdeck db upgrade`) the schema is migrated and statistics are
+    refreshed; without it (management commands) an empty database gets the schema and any
+    other version is refused, so nothing heavy runs against a database a server is using.
+    """
+
+    def __init__(self, url: str, *, busy_seconds: float = DEFAULT_BUSY_SECONDS, upgrade: bool = True):
         self.url = url
-        self.engine = _make_engine(url)
-        migrate(self.engine)
-        _refresh_statistics(self.engine)
+        self.engine = _make_engine(url, busy_seconds)
         # Writes go through one connection kept open, one at a time (SQLite has one writer
         # anyway): checking a pooled connection out and in cost ~80 µs per write, and an
         # execution writes a few times per output chunk and per target result.
         self._writer: Connection | None = None
         self._write_lock = threading.RLock()
+        self._write_depth = 0  # nested write() blocks join the outermost transaction
+        try:
+            if upgrade:
+                self.upgrade()
+            else:
+                self.require_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def dispose(self) -> None:
         with self._write_lock:
             self._drop_writer()
         self.engine.dispose()
+
+    # schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int | None:
+        """The schema version the database is at; None for an empty database."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table(version_table.name):
+                return None
+            return conn.execute(select(version_table.c.version)).scalar()
+
+    def upgrade(self) -> int:
+        """Create or migrate the schema and refresh the planner's statistics; returns the version."""
+        found = self.schema_version()
+        if found is not None and found > CURRENT_VERSION:
+            raise StorageError(_newer_schema(found), code="schema_mismatch")
+        version = migrate(self.engine)
+        _refresh_statistics(self.engine)
+        return version
+
+    def require_schema(self) -> None:
+        """Create the schema on an empty database (a fresh install); refuse any other version."""
+        found = self.schema_version()
+        if found is None:
+            migrate(self.engine)  # nothing can be using a database that has no tables yet
+        elif found > CURRENT_VERSION:
+            raise StorageError(_newer_schema(found), code="schema_mismatch")
+        elif found < CURRENT_VERSION:
+            raise StorageError(
+                f"the database is at schema version {found} and this Boltdeck needs version {CURRENT_VERSION}: "
+                "run `boltdeck db upgrade` (or start `boltdeck serve`, which upgrades it) first",
+                code="schema_outdated",
+            )
 
     # executions -------------------------------------------------------------------------
     def create_execution(self, row: dict[str, Any], target_names: Iterable[str]) -> None:
@@ -213,6 +265,8 @@ class ExecutionStore:
             "stderr": result.get("stderr"),
             "value": json.dumps(result.get("value")),
             "error": json.dumps(result.get("error")),
+            "changed": result.get("changed"),
+            "truncated": bool(result.get("truncated")),
         }
         with self.write() as conn:
             conn.execute(_DELETE_RESULT, {"b_id": execution_id, "b_target": result["target"]})
@@ -230,6 +284,8 @@ class ExecutionStore:
                     "stderr": r["stderr"],
                     "value": json.loads(r["value"]) if r["value"] else None,
                     "error": json.loads(r["error"]) if r["error"] else None,
+                    "changed": r["changed"],
+                    "truncated": bool(r["truncated"]),
                 }
                 for r in rows
             ]
@@ -250,7 +306,7 @@ class ExecutionStore:
         if writer is not None:
             try:
                 writer.close()
-            except SQLAlchemyError:
+            except (SQLAlchemyError, StorageError):
                 pass
 
     def ping(self) -> bool:
@@ -258,15 +314,17 @@ class ExecutionStore:
             with self.engine.connect() as conn:
                 conn.execute(select(1))
             return True
-        except SQLAlchemyError:
+        except StorageError:
             return False
 
 
 class _Transaction:
-    """A write transaction on the store's writer connection; database failures become StorageError.
+    """A write transaction on the store's writer connection, like engine.begin().
 
-    Commits when the block ends normally, rolls back (and re-raises) when it raises, like
-    engine.begin(). A connection that failed is dropped and opened afresh on the next write.
+    Commits when the outermost block ends normally, rolls back (and re-raises) when it
+    raises; a block inside another joins the outer transaction, so several writes can be
+    stored all together or not at all. A connection whose commit or rollback failed is
+    dropped and opened afresh next time.
     """
 
     def __init__(self, store: ExecutionStore):
@@ -274,50 +332,152 @@ class _Transaction:
         self._tx = None
 
     def __enter__(self) -> Connection:
-        self._store._write_lock.acquire()
+        store = self._store
+        store._write_lock.acquire()
         try:
-            conn = self._store._writer_connection()
-            self._tx = conn.begin()
-            return conn
-        except SQLAlchemyError as exc:
-            self._store._drop_writer()
-            self._store._write_lock.release()
-            raise StorageError(f"database unavailable: {exc}") from exc
+            if store._write_depth == 0:
+                self._begin()
+            store._write_depth += 1
+            return store._writer
         except BaseException:
-            self._store._write_lock.release()
+            store._write_lock.release()
+            raise
+
+    def _begin(self) -> None:
+        conn = self._store._writer_connection()
+        try:
+            self._tx = conn.begin()
+        except BaseException:
+            self._store._drop_writer()
             raise
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        store = self._store
         try:
-            if exc_type is None:
+            store._write_depth -= 1
+            if store._write_depth == 0:
+                self._end(commit=exc_type is None)
+        finally:
+            store._write_lock.release()
+        return False
+
+    def _end(self, commit: bool) -> None:
+        try:
+            if commit:
                 self._tx.commit()
             else:
                 self._tx.rollback()
-        except SQLAlchemyError as failure:
+        except StorageError:
             self._store._drop_writer()
-            if exc_type is None:
+            if commit:
+                raise
+        except SQLAlchemyError as failure:  # a connection SQLAlchemy itself gave up on
+            self._store._drop_writer()
+            if commit:
                 raise StorageError(f"database write failed: {failure}") from failure
-        finally:
-            self._store._write_lock.release()
-        return False
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, busy_seconds: float) -> Engine:
+    """An engine whose every database error becomes StorageError; SQLite waits for locks cooperatively."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # timeout 0: SQLite's own busy handler sleeps inside the C library, which freezes the
+        # whole gevent loop (an append once waited 1.46 s there, every request stalled);
+        # _CooperativeConnection waits in gevent sleeps instead. IMMEDIATE: the BEGIN that
+        # sqlite3 issues before a transaction's first write takes the write lock at once, so a
+        # transaction never has to upgrade a read snapshot (SQLITE_BUSY_SNAPSHOT, which no wait
+        # cures) and only that BEGIN (and COMMIT, outside WAL) can meet another process's lock.
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 0,
+                "isolation_level": "IMMEDIATE",
+                "factory": _CooperativeConnection,
+            },
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
+            dbapi_conn.busy_seconds = busy_seconds
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _storage_error, retval=True)
+    return engine
+
+
+def _storage_error(context) -> StorageError | None:
+    """The storage boundary: a database error on any statement, commit or connect becomes StorageError."""
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, DBAPIError):
+        return None  # a pre-ping reconnects by itself; gevent's Timeout and GreenletExit pass unchanged
+    original = context.original_exception
+    if isinstance(context.sqlalchemy_exception, IntegrityError):  # a unique key taken meanwhile
+        return StorageError(f"the record exists already: {original}", code="conflict", status=409)
+    if _is_busy(original):
+        return StorageError(
+            "the database is busy: another process held its lock for too long; try again",
+            code="storage_busy",
+            status=503,
+        )
+    return StorageError(f"database error: {original}")
+
+
+# SQLITE_BUSY and SQLITE_BUSY_RECOVERY: waiting helps. Not SQLITE_BUSY_SNAPSHOT (517): a read
+# transaction that saw an older snapshot must start again, which only its caller can do.
+_BUSY_CODES = frozenset({5, 261})
+
+
+def _is_busy(error: BaseException) -> bool:
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return code in _BUSY_CODES if code is not None else "database is locked" in str(error)
+
+
+def _patiently(busy_seconds: float, attempt: Callable[[], T]) -> T:
+    """Run `attempt`, retrying after gevent sleeps while another process holds the lock, for up to busy_seconds."""
+    deadline = time.monotonic() + busy_seconds
+    pause = 0.001
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        gevent.sleep(pause)  # other greenlets run meanwhile
+        pause = min(pause * 2, 0.05)
+
+
+class _CooperativeConnection(sqlite3.Connection):
+    """A sqlite3 connection that waits for other processes' locks in gevent sleeps, bounded by busy_seconds.
+
+    Retrying one statement after SQLITE_BUSY is what SQLite's own busy handler does: the
+    statement did nothing. A transaction holds the write lock from its first write on (BEGIN
+    IMMEDIATE), so a retry never repeats half of an executemany (which is not retried).
+    """
+
+    busy_seconds = DEFAULT_BUSY_SECONDS
+
+    def cursor(self, factory=None):  # type: ignore[override]
+        return super().cursor(factory or _CooperativeCursor)
+
+    def commit(self) -> None:  # COMMIT waits for readers when the journal is not a WAL
+        _patiently(self.busy_seconds, super().commit)
+
+
+class _CooperativeCursor(sqlite3.Cursor):
+    """A cursor whose statements wait for other processes' locks cooperatively (see above)."""
+
+    def execute(self, sql, parameters=()):  # type: ignore[override]
+        run = functools.partial(sqlite3.Cursor.execute, self, sql, parameters)
+        return _patiently(self.connection.busy_seconds, run)
 
 
 def _refresh_statistics(engine: Engine) -> None:
@@ -333,8 +493,15 @@ def _refresh_statistics(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA analysis_limit=1000")
             conn.exec_driver_sql("ANALYZE")
-    except SQLAlchemyError:  # statistics only help; a read-only or busy file still works without them
+    except StorageError:  # statistics only help; a read-only or busy file still works without them
         pass
+
+
+def _newer_schema(found: int) -> str:
+    return (
+        f"the database is at schema version {found}, written by a newer Boltdeck "
+        f"(this one knows versions up to {CURRENT_VERSION}): use that version"
+    )
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:
