@@ -1,28 +1,39 @@
-# Boltdeck: `make run` starts the server on its embedded defaults, `make test` runs every test.
+# Boltdeck: `make install` creates .venv with what serving needs, `make run` serves on the
+# embedded defaults, `make test` adds the test extras and runs every test.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench bench-quick browser-deps
+.PHONY: install run test bench bench-quick browser-deps
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# Serving needs the package and its dependencies only (the test extras weigh ~300 MB more).
+$(BIN)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(BIN)/.installed
+install: $(BIN)/.installed-serve
+
+run: $(BIN)/.installed-serve
+	$(BIN)/boltdeck db upgrade        # creates or migrates the database (only here and in `serve`)
 	$(BIN)/boltdeck users bootstrap   # a fresh install only: creates `admin` and prints its password once
 	$(BIN)/boltdeck serve
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(BIN)/.installed browser-deps
+test: $(BIN)/.installed-test browser-deps
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-test
 	$(BIN)/python -m bench
 
-bench-quick: $(BIN)/.installed
+bench-quick: $(BIN)/.installed-test
 	$(BIN)/python -m bench --quick

@@ -14,9 +14,19 @@ from pathlib import Path
 import pytest
 import requests
 
+from .streaming.sse_client import close_open_streams
+
 ROOT = Path(__file__).resolve().parents[1]
 BOLT_DOUBLE = ROOT / "tests" / "bolt_double" / "bolt"
 TEST_PROJECT = ROOT / "tests" / "bolt_double" / "project"
+# Real Bolt's output, captured once (see the README there): the contract of the parser and the double.
+BOLT_SAMPLES = ROOT / "tests" / "bolt_samples"
+# A project both the real Bolt and the double run in: localhost, local2, and `refused` (127.0.0.1:1).
+SCENARIO_PROJECT = ROOT / "tests" / "realbolt" / "project"
+REAL_BOLT_SETTING = "BOLTDECK_TEST_REAL_BOLT"
+REAL_BOLT_MISSING = (
+    f"real Bolt not available: set {REAL_BOLT_SETTING}=/path/to/bolt (../shared/real-bolt/install.sh installs it)"
+)
 
 
 def server_env(tmp_path: Path, **settings) -> dict[str, str]:
@@ -100,13 +110,14 @@ class LiveServer:
         if not self.token:
             self.cli("users", "create", ADMIN, "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
             self.token = self.cli("tokens", "create", "--user", ADMIN, "--name", "tests").strip()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "boltdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=open(self.tmp_path / "server.log", "ab"),
-            cwd=self.tmp_path,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "boltdeck", "serve", "--host", "127.0.0.1", "--port", "0"],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=self.tmp_path,
+            )
         deadline = time.monotonic() + 30
         line = b""
         while time.monotonic() < deadline:
@@ -117,17 +128,26 @@ class LiveServer:
                 return self
             if self.proc.poll() is not None:
                 break
-        raise RuntimeError(f"server did not start: {line!r}; log: {(self.tmp_path / 'server.log').read_text()}")
+        self.stop(signal.SIGKILL)
+        raise RuntimeError(f"server did not start: {line!r}; log: {self.log_path.read_text()}")
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp_path / "server.log"
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        """Stop the server with `sig` (SIGKILL after `timeout`); its exit code, None if never started."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        return self.proc.returncode
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """A request as the admin (unless `headers` bring their own Authorization, or `auth=False`)."""
@@ -155,11 +175,54 @@ def _argv_of(entry) -> list[str]:
     return entry["argv"] if isinstance(entry, dict) else entry
 
 
+@pytest.fixture(autouse=True)
+def _close_streams_left_open():
+    """Close the SSE streams a test left open: none outlives its test or holds a server's stream slot."""
+    yield
+    close_open_streams()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One live server shared by tests that only add executions of their own."""
     # Tests here play many people watching at once with one token: the per-user stream limit is raised.
     live = LiveServer(tmp_path_factory.mktemp("server"), sse_heartbeat_seconds=1, max_streams_per_user=500).start()
+    yield live
+    live.stop()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say once, at the end, that the real-Bolt tests were skipped and how to run them."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if REAL_BOLT_MISSING in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} real-Bolt tests skipped: {REAL_BOLT_MISSING}")
+
+
+@pytest.fixture(scope="session")
+def real_bolt() -> str:
+    """The real bolt CLI that BOLTDECK_TEST_REAL_BOLT names; without it the test skips (one line).
+
+    Only the setting counts, never a copy that happens to be installed: the same command runs
+    the same tests on every machine, and CI (.ci/run) sets it when it installs the real Bolt.
+    """
+    path = os.environ.get(REAL_BOLT_SETTING, "")
+    if not path:
+        pytest.skip(REAL_BOLT_MISSING)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"{REAL_BOLT_SETTING}={path} is not an executable file")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_bolt_server(real_bolt, tmp_path_factory):
+    """One live server shared by tests, running the real Bolt in the scenario project."""
+    live = LiveServer(
+        tmp_path_factory.mktemp("real-bolt-server"),
+        bolt_bin=real_bolt,
+        bolt_project=SCENARIO_PROJECT,
+        sse_heartbeat_seconds=1,
+        max_streams_per_user=500,
+    ).start()
     yield live
     live.stop()
 

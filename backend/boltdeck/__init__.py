@@ -12,10 +12,11 @@ def create_app(config: Mapping[str, Any] | None = None):
     from flask import Flask
 
     from . import api, errors_http, extensions
-    from .config import REPO_ROOT, Settings
+    from .bundle import FRONTEND_DIR
+    from .config import Settings
 
     settings = Settings.load(overrides=config)
-    app = Flask(__name__, static_folder=str(REPO_ROOT / "frontend"), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(FRONTEND_DIR), static_url_path="/static")
     app.config["BOLTDECK_SETTINGS"] = settings
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25}
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import datetime, timezone
 
 from .helpers import events_of, processes_of, wait_until
 
@@ -78,10 +79,22 @@ def test_lifecycle_queue_holds_executions_beyond_the_limit(make_server):
 
 
 def test_lifecycle_sigterm_shutdown_records_interrupted(make_server):
+    """Regression: this test asserted only that `stop()` returned a code, which it always does
+    (it SIGKILLs after a timeout), and the restart's recovery marks the run `interrupted` anyway.
+    Now the server must exit 0 on its own and have written the end itself before it exited."""
     live = make_server()
     execution_id = _start(live, "sleep 60")
     assert wait_until(lambda: processes_of(execution_id), 10)
-    assert live.stop(signal.SIGTERM) is not None
+    assert live.stop(signal.SIGTERM) == 0, "the server did not shut down by itself on SIGTERM"
+    stopped_at = datetime.now(timezone.utc)
     assert processes_of(execution_id) == []
     live.start()
-    assert live.api("GET", f"/api/executions/{execution_id}").json()["status"] == "interrupted"
+    execution = live.api("GET", f"/api/executions/{execution_id}").json()
+    assert execution["status"] == "interrupted"
+    complete = events_of(live, execution_id)[-1]
+    assert complete["type"] == "complete" and complete["data"]["status"] == "interrupted"
+    assert _instant(complete["timestamp"]) <= stopped_at, "the end was written by the restart, not the shutdown"
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))

@@ -1,7 +1,7 @@
 """Fixtures for the Bolt double contract tests.
 
 The tests run tests/bolt_double/bolt as a real subprocess and compare what it
-prints with the real-Bolt samples in shared/bolt-samples.
+prints with the real-Bolt samples in tests/bolt_samples.
 """
 import json
 import os
@@ -13,21 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import BOLT_SAMPLES
+
 REPO = Path(__file__).resolve().parents[2]
 DOUBLE_DIR = REPO / "tests" / "bolt_double"
 BOLT = DOUBLE_DIR / "bolt"
 PROJECT = DOUBLE_DIR / "project"
-
-
-def _samples_dir():
-    candidates = []
-    if os.environ.get("BOLT_SAMPLES_DIR"):
-        candidates.append(Path(os.environ["BOLT_SAMPLES_DIR"]))
-    candidates += [REPO.parent / "shared" / "bolt-samples", Path("/work/shared/bolt-samples")]
-    for c in candidates:
-        if (c / "README.md").is_file():
-            return c
-    return None
 
 
 class Samples:
@@ -75,10 +66,7 @@ class Samples:
 
 @pytest.fixture(scope="session")
 def samples():
-    root = _samples_dir()
-    if root is None:
-        pytest.fail("bolt-samples not found (set BOLT_SAMPLES_DIR or put shared/bolt-samples beside the repo)")
-    return Samples(root)
+    return Samples(BOLT_SAMPLES)
 
 
 class Result:
@@ -136,13 +124,15 @@ class TimedRun:
         self._t_err.start()
 
     def _read_out(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            with self.cond:
-                self.lines.append((time.monotonic() - self.start, raw.decode("utf-8", "replace").rstrip("\n")))
-                self.cond.notify_all()
+        with self.proc.stdout as pipe:
+            for raw in iter(pipe.readline, b""):
+                with self.cond:
+                    self.lines.append((time.monotonic() - self.start, raw.decode("utf-8", "replace").rstrip("\n")))
+                    self.cond.notify_all()
 
     def _read_err(self):
-        self.stderr = self.proc.stderr.read()
+        with self.proc.stderr as pipe:
+            self.stderr = pipe.read()
 
     def wait_for_line(self, predicate, timeout=10):
         deadline = time.monotonic() + timeout
@@ -184,6 +174,7 @@ def timed_bolt():
             except ProcessLookupError:
                 pass
             run.proc.wait(5)
+        run.wait(5)  # the readers close the pipes at end of file
 
 
 @pytest.fixture

@@ -25,6 +25,16 @@ class Frame:
         return json.loads(self.data)
 
 
+# Streams not yet closed; tests/conftest.py closes what a test left open when it ends.
+_OPEN: set["SSEStream"] = set()
+
+
+def close_open_streams() -> None:
+    """Close every stream a test opened and did not close (unclosed sockets warn, and hold server slots)."""
+    for stream in list(_OPEN):
+        stream.close()
+
+
 class SSEStream:
     """GET an SSE URL; iterate over frames as they arrive (chunked transfer decoded)."""
 
@@ -32,6 +42,8 @@ class SSEStream:
                  timeout: float = 30, receive_buffer: int | None = None):
         parts = urlsplit(url)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.file = None
+        _OPEN.add(self)
         if receive_buffer:  # before connect, so the TCP window is negotiated for it
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(timeout)
@@ -85,11 +97,20 @@ class SSEStream:
         return json.loads(b"".join(self._chunks()))
 
     def close(self):
+        _OPEN.discard(self)
+        if self.file is not None:
+            self.file.close()  # the socket's descriptor stays open while its file is
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()
+
+    def __enter__(self) -> "SSEStream":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def _parse(raw: str) -> Frame:

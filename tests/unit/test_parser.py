@@ -1,14 +1,12 @@
-"""The stdout/stderr classifier against every form in shared/bolt-samples."""
+"""The stdout/stderr classifier against every form in tests/bolt_samples."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from boltdeck.bolt.parser import classify_stdout, clean_stderr, decode, error_of, result_of
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "bolt-samples"
+from ..conftest import BOLT_SAMPLES as SAMPLES
 
 
 def _lines(name: str) -> list[str]:

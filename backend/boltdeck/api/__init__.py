@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import send_from_directory
 
-from ..config import REPO_ROOT
+from ..bundle import FRONTEND_DIR
 from . import admin, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
 from .sockets import send_without_delay
 
@@ -34,7 +34,7 @@ def init_app(app) -> None:
     @app.get("/login")
     @app.get("/admin")
     def index(**_route_args):
-        response = send_from_directory(REPO_ROOT / "frontend", "index.html", max_age=0)
+        response = send_from_directory(FRONTEND_DIR, "index.html", max_age=0)
         response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
