@@ -49,9 +49,9 @@ def command_allowed(policy: Policy, command: str, role: str = "operator") -> boo
     return True
 
 
-def task_allowed(policy: Policy, task: str, role: str = "operator") -> bool:
+def task_allowed(policy: Policy, task: str, role: str = "operator", params: dict | None = None) -> bool:
     try:
-        run(policy, role, kind="task", task=task)
+        run(policy, role, kind="task", task=task, params=params, project="demo")
     except ForbiddenError as exc:
         assert exc.code == "policy_denied"
         assert exc.details["policy"] == f"policy.roles.{role}.tasks"
@@ -136,7 +136,7 @@ def test_policy_default_refuses_shell_syntax_after_a_prefix(before, unsafe, afte
     assert not command_allowed(Policy.default(), f"systemctl status {before}{unsafe}{after}")
 
 
-@given(words=st.lists(st.from_regex(r"[A-Za-z0-9._@:=-]{1,12}", fullmatch=True), min_size=1, max_size=4))
+@given(words=st.lists(st.from_regex(r"[A-Za-z0-9._@:=][A-Za-z0-9._@:=-]{0,11}", fullmatch=True), min_size=1, max_size=4))
 def test_policy_default_runs_plain_arguments_after_a_prefix(words):
     assert command_allowed(Policy.default(), "systemctl status " + " ".join(words))
 
@@ -161,14 +161,19 @@ def test_policy_viewer_is_refused_by_role_whatever_the_rules_say():
     assert denied(Policy.default(), None, shell_command="uptime").code == "forbidden"
 
 
-@pytest.mark.parametrize("task", ["package", "demo::hello", "facts", "bolt_shimx", "demo::bolt_shim"])
-def test_policy_default_operator_runs_tasks(task):
+@pytest.mark.parametrize("task", ["demo", "demo::hello", "demo::bolt_shim", "facts"])
+def test_policy_default_operator_runs_the_projects_tasks_and_facts(task):
     assert task_allowed(Policy.default(), task)
 
 
-@pytest.mark.parametrize("task", ["bolt_shim::command", "bolt_shim::script", "bolt_shim"])
-def test_policy_default_deny_wins_over_allow_any_for_tasks(task):
+@pytest.mark.parametrize(
+    "task", ["bolt_shim::command", "bolt_shim::script", "bolt_shim", "bolt_shimx", "puppet_agent::install", "demox::x"]
+)
+def test_policy_default_operator_tasks_are_an_allowlist(task):
+    """Bug (issue 11, high): `tasks: allow "*"` admitted puppet_agent::install, which installs a
+    package from any URL as root on every target."""
     assert not task_allowed(Policy.default(), task)
+    assert task_allowed(Policy.default(), task, role="admin")
 
 
 def test_policy_denial_names_the_rule_and_the_field():
@@ -176,8 +181,8 @@ def test_policy_denial_names_the_rule_and_the_field():
     assert error.status == 403
     assert error.details["command"] == ["not allowed by policy.roles.operator.commands"]
     assert "policy.roles.operator.commands" in error.message and "'rm -rf /'" in error.message
-    error = denied(Policy.default(), kind="task", task="bolt_shim::command")
-    assert "prefix 'bolt_shim'" in error.message
+    error = denied(Policy.default(), kind="task", task="bolt_shim::command", project="demo")
+    assert "no allow rule matches" in error.message
     assert error.details["task"] == ["not allowed by policy.roles.operator.tasks"]
 
 
@@ -292,7 +297,7 @@ def test_policy_targets_restrict_where_a_role_may_run():
     expand = lambda names: [t for n in names for t in groups.get(n, [n])]  # noqa: E731
     policy = Policy.from_mapping({"roles": {"operator": {"targets": ["web", "db1"]}}}, "test")
     run(policy, shell_command="uptime", targets=["web1", "web2", "db1"], expand=expand)
-    run(policy, kind="task", task="demo::hello", targets=["web2"], expand=expand)
+    run(policy, kind="task", task="demo::hello", targets=["web2"], expand=expand, project="demo")
     error = denied(policy, shell_command="uptime", targets=["web1", "mail1", "db2"], expand=expand)
     assert error.code == "policy_denied"
     assert error.details["policy"] == "policy.roles.operator.targets"
@@ -394,7 +399,7 @@ def test_policy_source_sees_a_rewrite_on_the_next_current(tmp_path):
     write(config, ONLY_HOSTNAME.replace("hostname", "uname -a"), 10)  # same size: only the mtime moves
     assert command_allowed(source.current(), "uname -a")
     assert not command_allowed(source.current(), "hostname")
-    write(config, ONLY_HOSTNAME.replace("exact: hostname", "prefix: uname"), 20)
+    write(config, ONLY_HOSTNAME.replace("- exact: hostname", "- {prefix: uname, options: true}"), 20)
     assert command_allowed(source.current(), "uname -r")
 
 

@@ -1,11 +1,10 @@
 """GET /api/health: is the server up, is Bolt there, is the database reachable."""
 
-import re
-
 from flask import Blueprint
 
 from .. import __version__
 from ..extensions import services
+from ..redaction import mask_url
 from .auth import principal, requires
 
 bp = Blueprint("health", __name__, url_prefix="/api")
@@ -37,5 +36,5 @@ def health():
         "status": status,
         "version": __version__,
         "bolt": bolt,
-        "database": {"ok": database_ok, "url": re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", found.store.url)},
+        "database": {"ok": database_ok, "url": mask_url(found.store.url)},
     }

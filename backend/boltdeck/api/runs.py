@@ -7,6 +7,7 @@ from typing import Callable
 from flask import request
 from marshmallow import Schema
 
+from ..bolt.project import project_name
 from ..errors import ForbiddenError
 from ..executions.plans import Plan
 from ..extensions import services
@@ -57,6 +58,9 @@ def authorize_plan(plan: Plan) -> None:
             targets=plan.expanded_targets,
             expert_mode=plan.expert_mode,
             expand=lambda names: found.bolt.inventory().expand(names),
+            params=_task_params(plan),
+            run_as=plan.stored_request.get("runAs"),
+            project=project_name(found.bolt.project),
         )
     except ForbiddenError as exc:
         audit(
@@ -69,6 +73,14 @@ def authorize_plan(plan: Plan) -> None:
             commandLine=plan.display,
         )
         raise
+
+
+def _task_params(plan: Plan) -> dict | None:
+    """The parameters the plan's task gets (Sensitive values masked), for the policy's `params` rules."""
+    request = plan.stored_request
+    if plan.kind == "package":
+        return {k: request[k] for k in ("action", "name", "version") if request.get(k) is not None}
+    return request.get("params")
 
 
 def audit_started(action: str, execution: dict, **detail) -> None:

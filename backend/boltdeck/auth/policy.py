@@ -55,16 +55,28 @@ roles:
         - prefix: systemctl is-active
         - prefix: systemctl is-enabled
         - regex: "puppet agent --test --color=false --detailed-exitcodes( --noop)?( --environment [a-z0-9_]+)?( --tags [a-z0-9_:.,-]+)?( --debug)?"
-    tasks:                  # tasks declare typed parameters; deny the ones that run arbitrary commands
-      allow: "*"
-      deny:
-        - prefix: bolt_shim # Bolt's wrappers that run any command or script
+    tasks:                  # an allowlist: a task's parameters are its attack surface
+      allow:
+        - project: true     # the Bolt project's own tasks (NAME and NAME::*, NAME from bolt-project.yaml)
+        - exact: facts
+        - exact: package
+          params: {action: [status]}
+        - exact: service
+          params: {action: [status]}
     targets: "*"
+    run_as: []              # no `runAs`: commands run as the inventory's user
   admin:
     commands: {allow: "*"}
     tasks: {allow: "*"}
     targets: "*"
+    run_as: "*"
 """
+
+
+ROLE_KEYS = {"commands", "tasks", "targets", "run_as"}
+RULE_KINDS = ("exact", "prefix", "regex", "project")
+COMMAND_RULE_KEYS = frozenset({"options"})
+TASK_RULE_KEYS = frozenset({"params"})
 
 
 def role_allows(role: str | None, permission: str) -> bool:
@@ -73,28 +85,63 @@ def role_allows(role: str | None, permission: str) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: `exact` text, `prefix` ending on a word boundary, or a `regex` that must match whole."""
+    """One rule: `exact` text, `prefix` ending on a word boundary, a `regex` that must match whole,
+    or the Bolt `project`'s own tasks; a task rule may also pin parameter values (`params`)."""
 
     kind: str
     pattern: str
     compiled: re.Pattern | None = None
+    params: Mapping[str, tuple[Any, ...]] | None = None  # parameter -> allowed values (absent = null)
+    options: bool = False  # may the words after a command `prefix` start with "-"
 
-    def matches(self, text: str, separator: str, plain_rest: bool = False) -> bool:
-        """Whether the rule covers `text`; `plain_rest` (allow rules on commands) also requires
-        that what follows a prefix is plain words. Deny rules match a prefix whatever follows."""
+    def matches(
+        self,
+        text: str,
+        separator: str,
+        plain_rest: bool = False,
+        params: Mapping[str, Any] | None = None,
+        project: str | None = None,
+    ) -> bool:
+        """Whether the rule covers `text` (and its task `params`); `plain_rest` (allow rules on
+        commands) also requires that what follows a prefix is plain words and, unless the rule
+        says `options: true`, no option words. Deny rules match a prefix whatever follows."""
+        return self._matches_name(text, separator, plain_rest, project) and self._matches_params(params or {})
+
+    def _matches_name(self, text: str, separator: str, plain_rest: bool, project: str | None) -> bool:
         if self.kind == "exact":
             return text == self.pattern
+        if self.kind == "project":
+            return project is not None and (text == project or text.startswith(project + separator))
         if self.kind == "prefix":
             if text == self.pattern:
                 return True
-            rest = text[len(self.pattern) :]
             return text.startswith(self.pattern + separator) and (
-                not plain_rest or PLAIN_ARGUMENTS.fullmatch(rest) is not None
+                not plain_rest or _plain_words(text[len(self.pattern) :], self.options)
             )
         return self.compiled.fullmatch(text) is not None
 
+    def _matches_params(self, given: Mapping[str, Any]) -> bool:
+        if self.params is None:
+            return True
+        return all(_one_of(given.get(name), allowed) for name, allowed in self.params.items())
+
     def describe(self) -> str:
-        return f"{self.kind} {self.pattern!r}"
+        name = "the project's own tasks" if self.kind == "project" else f"{self.kind} {self.pattern!r}"
+        if self.params is not None:
+            name += " with " + ", ".join(f"{k} in {list(v)}" for k, v in self.params.items())
+        return name
+
+
+def _plain_words(rest: str, options: bool) -> bool:
+    """Plain words only; an option word (`-H host`) only where the rule allows options."""
+    if PLAIN_ARGUMENTS.fullmatch(rest) is None:
+        return False
+    return options or not any(word.startswith("-") for word in rest.split())
+
+
+def _one_of(value: Any, allowed: tuple[Any, ...]) -> bool:
+    # `True == 1` in Python: compare types too, so `true` never passes for `1` (or the reverse)
+    return any(type(value) is type(choice) and value == choice for choice in allowed)
 
 
 @dataclass(frozen=True)
@@ -105,15 +152,17 @@ class RuleSet:
     allow: tuple[Rule, ...] = ()
     deny: tuple[Rule, ...] = ()
 
-    def permits(self, text: str, separator: str) -> tuple[bool, str]:
-        """(allowed, why) for a command or task name."""
+    def permits(
+        self, text: str, separator: str, params: Mapping[str, Any] | None = None, project: str | None = None
+    ) -> tuple[bool, str]:
+        """(allowed, why) for a command, or a task name with its parameters."""
         for rule in self.deny:
-            if rule.matches(text, separator):
+            if rule.matches(text, separator, params=params, project=project):
                 return False, f"denied by rule {rule.describe()}"
         if self.allow_any:
             return True, "any is allowed"
         for rule in self.allow:
-            if rule.matches(text, separator, plain_rest=separator == " "):
+            if rule.matches(text, separator, plain_rest=separator == " ", params=params, project=project):
                 return True, f"allowed by rule {rule.describe()}"
         return False, "no allow rule matches"
 
@@ -123,6 +172,22 @@ class RolePolicy:
     commands: RuleSet = RuleSet()
     tasks: RuleSet = RuleSet()
     targets: tuple[str, ...] | None = None  # None: every inventory target
+    run_as: tuple[str, ...] | None = ()  # users `runAs` may name; None: any
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a policy decision looks at: the checked plan of one run, as the API received it."""
+
+    kind: str
+    shell_command: str | None
+    task: str | None
+    targets: Iterable[str]
+    expert_mode: bool
+    expand: Callable[[list[str]], list[str]]
+    params: Mapping[str, Any] | None = None
+    run_as: str | None = None
+    project: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +218,7 @@ class Policy:
                     raise ConfigError(f"{where}: unknown role (roles are {', '.join(ROLES)})")
                 section = section or {}
                 _expect(section, dict, where)
-                _known(section, {"commands", "tasks", "targets"}, where)
+                _known(section, ROLE_KEYS, where)
                 merged["roles"][role] = {**(merged["roles"].get(role) or {}), **section}
         expert = merged["expert_mode_roles"]
         _expect(expert, list, "policy.expert_mode_roles")
@@ -163,56 +228,77 @@ class Policy:
         parsed = {role: _role_policy(merged["roles"].get(role) or {}, f"policy.roles.{role}") for role in ROLES}
         return cls(roles=parsed, expert_mode_roles=frozenset(expert), document=merged, source=source)
 
-    def check_run(
-        self,
-        role: str,
-        *,
-        kind: str,
-        shell_command: str | None,
-        task: str | None,
-        targets: Iterable[str],
-        expert_mode: bool,
-        expand: Callable[[list[str]], list[str]],
-    ) -> None:
-        """Raise ForbiddenError (code policy_denied, naming the policy) unless `role` may run this."""
+    def check_run(self, role: str, **request: Any) -> None:
+        """Raise ForbiddenError (code policy_denied, naming the policy) unless `role` may run this.
+
+        `request` holds the fields of RunRequest.
+        """
         if not role_allows(role, "run"):
             raise ForbiddenError(f"role {role} may not start executions", details={"role": [role]})
+        run = RunRequest(**request)
         rules = self.roles[role]
-        if expert_mode and role not in self.expert_mode_roles:
+        if run.expert_mode and role not in self.expert_mode_roles:
             _deny(
                 f"expert mode is not allowed for role {role} (policy.expert_mode_roles)",
                 "policy.expert_mode_roles",
                 expertMode=["not allowed for your role"],
             )
-        if shell_command is not None:
-            allowed, why = rules.commands.permits(shell_command, " ")
-            if not allowed:
-                where = f"policy.roles.{role}.commands"
-                field_name = "command" if kind == "command" else kind
-                _deny(
-                    f"command {shell_command!r} is not allowed for role {role} by the command policy ({where}): {why}",
-                    where,
-                    **{field_name: [f"not allowed by {where}"]},
-                )
-        if task is not None:
-            allowed, why = rules.tasks.permits(task, "::")
-            if not allowed:
-                where = f"policy.roles.{role}.tasks"
-                _deny(
-                    f"task {task!r} is not allowed for role {role} by the task policy ({where}): {why}",
-                    where,
-                    task=[f"not allowed by {where}"],
-                )
-        if rules.targets is not None:
-            permitted = set(expand(list(rules.targets)))
-            outside = sorted(set(targets) - permitted)
-            if outside:
-                where = f"policy.roles.{role}.targets"
-                _deny(
-                    f"targets {', '.join(outside)} are outside what role {role} may run on ({where})",
-                    where,
-                    targets=[f"not allowed by {where}: {name}" for name in outside],
-                )
+        _check_command(role, rules, run)
+        _check_task(role, rules, run)
+        _check_run_as(role, rules, run)
+        _check_targets(role, rules, run)
+
+
+def _check_command(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    if run.shell_command is None:
+        return
+    allowed, why = rules.commands.permits(run.shell_command, " ")
+    if not allowed:
+        where = f"policy.roles.{role}.commands"
+        field_name = "command" if run.kind == "command" else run.kind
+        _deny(
+            f"command {run.shell_command!r} is not allowed for role {role} by the command policy ({where}): {why}",
+            where,
+            **{field_name: [f"not allowed by {where}"]},
+        )
+
+
+def _check_task(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    if run.task is None:
+        return
+    allowed, why = rules.tasks.permits(run.task, "::", run.params or {}, run.project)
+    if not allowed:
+        where = f"policy.roles.{role}.tasks"
+        _deny(
+            f"task {run.task!r} with these parameters is not allowed for role {role} by the task policy ({where}): {why}",
+            where,
+            task=[f"not allowed by {where}"],
+        )
+
+
+def _check_run_as(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    if run.run_as is None or rules.run_as is None or run.run_as in rules.run_as:
+        return
+    where = f"policy.roles.{role}.run_as"
+    _deny(
+        f"runAs {run.run_as!r} is not allowed for role {role} ({where})",
+        where,
+        runAs=[f"not allowed by {where}"],
+    )
+
+
+def _check_targets(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    if rules.targets is None:
+        return
+    permitted = set(run.expand(list(rules.targets)))
+    outside = sorted(set(run.targets) - permitted)
+    if outside:
+        where = f"policy.roles.{role}.targets"
+        _deny(
+            f"targets {', '.join(outside)} are outside what role {role} may run on ({where})",
+            where,
+            targets=[f"not allowed by {where}: {name}" for name in outside],
+        )
 
 
 class PolicySource:
@@ -267,52 +353,78 @@ def _deny(message: str, where: str, **details: list[str]) -> None:
 
 
 def _role_policy(section: dict[str, Any], where: str) -> RolePolicy:
-    _known(section, {"commands", "tasks", "targets"}, where)
-    targets = section.get("targets", "*")
-    if targets == "*":
-        targets = None
-    else:
-        _expect(targets, list, f"{where}.targets")
-        if not all(isinstance(t, str) and t for t in targets):
-            raise ConfigError(f"{where}.targets: must be \"*\" or a list of target and group names")
-        targets = tuple(targets)
+    _known(section, ROLE_KEYS, where)
     return RolePolicy(
-        commands=_rule_set(section.get("commands") or {}, f"{where}.commands"),
-        tasks=_rule_set(section.get("tasks") or {}, f"{where}.tasks"),
-        targets=targets,
+        commands=_rule_set(section.get("commands") or {}, f"{where}.commands", COMMAND_RULE_KEYS),
+        tasks=_rule_set(section.get("tasks") or {}, f"{where}.tasks", TASK_RULE_KEYS),
+        targets=_names_or_any(section.get("targets", "*"), f"{where}.targets", "target and group names"),
+        run_as=_names_or_any(section.get("run_as", []), f"{where}.run_as", "user names"),
     )
 
 
-def _rule_set(section: Any, where: str) -> RuleSet:
+def _names_or_any(value: Any, where: str, what: str) -> tuple[str, ...] | None:
+    """`"*"` (None: anything) or a list of non-empty names."""
+    if value == "*":
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f'{where}: must be "*" or a list of {what}')
+    return tuple(value)
+
+
+def _rule_set(section: Any, where: str, rule_keys: frozenset[str]) -> RuleSet:
     _expect(section, dict, where)
     _known(section, {"allow", "deny"}, where)
     allow = section.get("allow") or []
     allow_any = allow == "*"
     return RuleSet(
         allow_any=allow_any,
-        allow=() if allow_any else _rules(allow, f"{where}.allow"),
-        deny=_rules(section.get("deny") or [], f"{where}.deny"),
+        allow=() if allow_any else _rules(allow, f"{where}.allow", rule_keys),
+        deny=_rules(section.get("deny") or [], f"{where}.deny", rule_keys),
     )
 
 
-def _rules(items: Any, where: str) -> tuple[Rule, ...]:
+def _rules(items: Any, where: str, rule_keys: frozenset[str]) -> tuple[Rule, ...]:
     _expect(items, list, where)
-    rules = []
-    for i, item in enumerate(items):
-        here = f"{where}[{i}]"
-        if not isinstance(item, dict) or len(item) != 1:
-            raise ConfigError(f"{here}: a rule is one of {{exact: TEXT}}, {{prefix: TEXT}}, {{regex: PATTERN}}")
-        (kind, pattern), = item.items()
-        if kind not in ("exact", "prefix", "regex") or not isinstance(pattern, str) or not pattern.strip():
-            raise ConfigError(f"{here}: a rule is one of {{exact: TEXT}}, {{prefix: TEXT}}, {{regex: PATTERN}}")
-        compiled = None
-        if kind == "regex":
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(f"{here}: invalid regular expression: {exc}") from None
-        rules.append(Rule(kind, pattern, compiled))
-    return tuple(rules)
+    return tuple(_rule(item, f"{where}[{i}]", rule_keys) for i, item in enumerate(items))
+
+
+def _rule(item: Any, here: str, rule_keys: frozenset[str]) -> Rule:
+    shape = f"{here}: a rule is one of {{exact: TEXT}}, {{prefix: TEXT}}, {{regex: PATTERN}}" + (
+        ", {project: true}, optionally with params: {NAME: [VALUES]}" if "params" in rule_keys else ", optionally with options: true"
+    )
+    kinds = [k for k in RULE_KINDS if isinstance(item, dict) and k in item]
+    if len(kinds) != 1 or set(item) - {kinds[0]} - rule_keys:
+        raise ConfigError(shape)
+    kind = kinds[0]
+    pattern = item[kind]
+    if kind == "project":
+        if pattern is not True or "params" not in rule_keys:
+            raise ConfigError(shape)
+        pattern = ""
+    elif not isinstance(pattern, str) or not pattern.strip():
+        raise ConfigError(shape)
+    compiled = None
+    if kind == "regex":
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{here}: invalid regular expression: {exc}") from None
+    options = item.get("options", False)
+    if not isinstance(options, bool):
+        raise ConfigError(f"{here}.options: must be true or false")
+    return Rule(kind, pattern, compiled, params=_param_values(item.get("params"), here), options=options)
+
+
+def _param_values(params: Any, here: str) -> dict[str, tuple[Any, ...]] | None:
+    if params is None:
+        return None
+    where = f"{here}.params"
+    if not isinstance(params, dict) or not params:
+        raise ConfigError(f"{where}: must map parameter names to lists of allowed values")
+    for name, values in params.items():
+        if not isinstance(name, str) or not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}.{name}: must be a non-empty list of allowed values")
+    return {name: tuple(values) for name, values in params.items()}
 
 
 def _expect(value: Any, kind: type, where: str) -> None:
