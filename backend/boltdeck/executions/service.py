@@ -287,8 +287,10 @@ class ExecutionService:
         if runtime.plan.kind == "puppet":
             result = model.settle_puppet_result(result)
         result = _cap_result(result, self.settings.max_output_bytes)
-        runtime.results[result["target"]] = result
         self.store.save_result(runtime.recorder.log.execution_id, result)
+        # Only what the final status needs stays in memory: the texts are in the store, and
+        # holding every target's output until the end grew memory with targets x output cap.
+        runtime.results[result["target"]] = {"target": result["target"], "status": result["status"]}
         runtime.recorder.event("result", result, target=result["target"])
         done, total = len(runtime.results), max(len(runtime.plan.expanded_targets), len(runtime.results))
         runtime.recorder.event(
