@@ -14,17 +14,19 @@ def create_app(config: Mapping[str, Any] | None = None):
     from . import api, errors_http, extensions
     from .bundle import FRONTEND_DIR
     from .config import Settings
+    from .schemas.json_input import RequestJSONProvider
 
     settings = Settings.load(overrides=config)
     app = Flask(__name__, static_folder=str(FRONTEND_DIR), static_url_path="/static")
     app.config["BOLTDECK_SETTINGS"] = settings
-    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25}
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": 25, "max_message_size": settings.ws_max_message_bytes}
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     if settings.proxy_hops:  # trust that many proxies' X-Forwarded-* (client address, https, host)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.json = RequestJSONProvider(app)  # request bodies: depth and encoding checked (400, never 500)
     app.json.sort_keys = False
     extensions.init_app(app, settings)
     errors_http.init_app(app)

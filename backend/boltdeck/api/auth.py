@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from typing import Callable
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from ..auth import Principal, role_allows
+from ..auth import AccountService, Principal, role_allows
 from ..errors import AuthenticationError, ForbiddenError, RateLimitedError
 from ..extensions import services
 from ..schemas import LoginSchema, SessionSchema, load
@@ -107,7 +108,7 @@ def _authenticate() -> Principal | None:
         found = resolve(g.credential)
         if found is None:  # a wrong token is an error even on public routes: the client must know
             raise AuthenticationError(
-                "the API token is unknown or revoked",
+                services().accounts.token_refusal(g.credential[1]),  # says "expired" when it did
                 code="invalid_token",
                 headers={"WWW-Authenticate": 'Bearer realm="boltdeck", error="invalid_token"'},
             )
@@ -122,13 +123,45 @@ def credential() -> tuple[str, str] | None:
     return g.get("credential")
 
 
-def resolve(found_credential: tuple[str, str] | None) -> Principal | None:
-    """Who a credential stands for now: None once a token is revoked or a session ended."""
+def resolve(found_credential: tuple[str, str] | None, accounts: AccountService | None = None) -> Principal | None:
+    """Who a credential stands for now: None once a token is revoked, a session ended or its user deleted."""
     if found_credential is None:
         return None
     kind, secret = found_credential
-    accounts = services().accounts
+    accounts = accounts or services().accounts
     return accounts.principal_from_token(secret) if kind == "token" else accounts.principal_from_session(secret)
+
+
+class CredentialCheck:
+    """Check a long-lived connection's credential again: on demand, or when `interval` has passed.
+
+    A stream outlives the request that authenticated it; without this an open WebSocket or
+    SSE stream kept reading after its token was revoked or its user deleted (issue 11). A
+    check is one small read of the store; `accounts` is passed in because a stream's body
+    runs after the request's context is gone.
+    """
+
+    def __init__(self, found_credential: tuple[str, str] | None, accounts: AccountService, interval: float):
+        self.credential = found_credential
+        self.accounts = accounts
+        self.interval = interval
+        self.due = time.monotonic() + interval
+
+    def seconds_left(self) -> float:
+        return max(0.0, self.due - time.monotonic())
+
+    def check(self) -> Principal:
+        """Who the credential stands for now; AuthenticationError or ForbiddenError once it may not read."""
+        who = resolve(self.credential, self.accounts)
+        if who is None:
+            raise AuthenticationError("your session ended, your token was revoked or expired, or your user was deleted")
+        require_permission(who, "read", audited=False)
+        self.due = time.monotonic() + self.interval
+        return who
+
+    def check_if_due(self) -> None:
+        if time.monotonic() >= self.due:
+            self.check()
 
 
 def _check_origin(found: Principal | None) -> None:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Callable
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Response, request
 
-from ..errors import ValidationError
+from ..errors import BoltdeckError, ValidationError
 from ..extensions import Services, services
 from ..schemas import StreamQueryArgsSchema, load
 from ..storage.store import StoredEvent
 from ..streaming import HEARTBEAT
 from ..streaming.manager import Follow
 from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
-from .auth import requires, user_name
+from .auth import CredentialCheck, credential, requires, user_name
 from .sockets import on_disconnect
 
 bp = Blueprint("streaming", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 PING = encode_comment("ping")
 EVENT_ID = re.compile(r"[0-9]{1,18}")
 # Each event is encoded once for all its subscribers (1,000 subscribers, one encoding); an
@@ -70,11 +72,18 @@ def sse_response(
         return Response(status=204) if ended else Response(status=200, headers=SSE_HEADERS)
     if release is None:
         release = found.stream_limits.acquire(user_name())
-    return _stream(found, found.streams.follow(execution_id, after, "sse", types), release)
+    credentials = CredentialCheck(credential(), found.accounts, found.settings.credential_recheck_seconds)
+    events = found.streams.follow(execution_id, after, "sse", types, idle_seconds=credentials.interval)
+    return _stream(found, events, release, credentials)
 
 
-def _stream(found: Services, events: Follow, release: Callable[[], None]) -> Response:
-    """The SSE response; a client's disconnect frees its slot and ends its follower at once."""
+def _stream(found: Services, events: Follow, release: Callable[[], None], credentials: CredentialCheck) -> Response:
+    """The SSE response; a client's disconnect frees its slot and ends its follower at once.
+
+    The credential is checked again every BOLTDECK_CREDENTIAL_RECHECK_SECONDS (the follower
+    wakes at least that often); once it no longer reads, the stream ends, and the
+    EventSource's reconnection is answered 401 or 403.
+    """
     retry_ms = found.settings.sse_retry_ms
 
     def gone() -> None:
@@ -87,6 +96,10 @@ def _stream(found: Services, events: Follow, release: Callable[[], None]) -> Res
         try:
             yield encode_retry(retry_ms)
             for item in events:
+                ended = _credential_lapsed(credentials)
+                if ended:
+                    yield ended
+                    return
                 yield PING if item is HEARTBEAT else _frame(item)
         finally:
             events.close()
@@ -96,6 +109,16 @@ def _stream(found: Services, events: Follow, release: Callable[[], None]) -> Res
                 watcher.close()
 
     return Response(body(), status=200, headers=SSE_HEADERS, direct_passthrough=True)
+
+
+def _credential_lapsed(credentials: CredentialCheck) -> bytes | None:
+    """A last comment saying why the stream ends, once its credential may no longer read; else None."""
+    try:
+        credentials.check_if_due()
+    except BoltdeckError as exc:  # revoked, ended, deleted, downgraded, or not checkable: fail closed
+        log.info("SSE stream closed: %s", exc.message)
+        return encode_comment("closed: " + " ".join(exc.message.split()))  # one line, or it is no comment
+    return None
 
 
 def _frame(event: StoredEvent) -> bytes:

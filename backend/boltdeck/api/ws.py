@@ -1,4 +1,9 @@
-"""WS /api/ws: several subscriptions per socket, filters, unsubscribe and cancel."""
+"""WS /api/ws: several subscriptions per socket, filters, unsubscribe and cancel.
+
+Close codes: 1008 when the credential no longer reads (checked on every control message and
+every BOLTDECK_CREDENTIAL_RECHECK_SECONDS) or too many streams; 1009 for a message over
+BOLTDECK_WS_MAX_MESSAGE_BYTES (simple-websocket stops reading it); 1011 when the handler fails.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ import gevent.lock
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..errors import AuthenticationError, BoltdeckError, RateLimitedError
+from ..errors import AuthenticationError, BoltdeckError, ForbiddenError, RateLimitedError, ValidationError
 from ..extensions import Services, services
+from ..schemas.json_input import json_type, parse_json
 from ..streaming import HEARTBEAT
-from .auth import audit, credential, require_permission, requires, resolve, user_name
+from .auth import CredentialCheck, audit, credential, require_permission, requires, user_name
 
 sock = Sock()
 log = logging.getLogger(__name__)
@@ -22,6 +28,10 @@ log = logging.getLogger(__name__)
 # include filter key -> event types it governs; errors, status, result, start and complete always pass.
 FILTERS = {"output": {"stdout", "stderr", "command"}, "log": {"log"}, "progress": {"progress"}}
 ALWAYS = {"start", "status", "result", "error", "complete"}
+CONTROL = ("subscribe", "unsubscribe", "cancel")
+BAD_MESSAGE = "invalid_message"  # JSON, but not an object; or a binary frame
+# How long closing waits for a send under way, so the close does not cut a frame in half.
+SEND_WAIT_SECONDS = 2.0
 
 
 @sock.route("/api/ws")
@@ -34,8 +44,13 @@ def websocket(ws):
         ws.send(json.dumps({"type": "error", "code": exc.code, "message": exc.message}))
         ws.close(reason=1008, message="too many streams")
         return
+    credentials = CredentialCheck(credential(), found.accounts, found.settings.credential_recheck_seconds)
+    session = WebSocketSession(ws, found, credentials)
     try:
-        WebSocketSession(ws, found, credential()).run()
+        session.run()
+    except Exception:  # flask-sock would answer it with an HTTP 500 written into the open socket
+        log.exception("WebSocket handler failed")
+        session.end(1011, "internal server error")
     finally:
         release()
 
@@ -43,20 +58,26 @@ def websocket(ws):
 class WebSocketSession:
     """One socket: a receive loop and a greenlet per subscription, sends serialised by a lock."""
 
-    def __init__(self, ws, found: Services, credential: tuple[str, str]):
+    def __init__(self, ws, found: Services, credentials: CredentialCheck):
         self.ws = ws
         self.found = found
-        self.credential = credential  # checked again before each cancel: it may be revoked by then
+        self.credentials = credentials
+        self.principal = None  # who the credential stood for at its last check
         self.subscriptions: dict[str, gevent.Greenlet] = {}
         self._send_lock = gevent.lock.Semaphore()
 
     def run(self) -> None:
+        """Receive until the socket closes; close it (1008) once its credential no longer reads."""
         try:
             while True:
-                message = self.ws.receive()
-                if message is None:
-                    continue
-                self.handle(message)
+                message = self.ws.receive(timeout=self.credentials.seconds_left())
+                if message is not None:
+                    self.handle(message)
+                if not self.credentials.seconds_left():  # forwarding goes on between messages
+                    self.principal = self.credentials.check()
+        except (AuthenticationError, ForbiddenError) as exc:  # raised by the credential check alone
+            body = {"type": "error", "code": exc.code, "message": exc.message}
+            self.end(1008, "credential revoked" if isinstance(exc, AuthenticationError) else "forbidden", body)
         except ConnectionClosed:
             pass
         finally:
@@ -64,17 +85,17 @@ class WebSocketSession:
 
     def handle(self, message: str | bytes) -> None:
         try:
-            data = json.loads(message)
-        except ValueError:
-            return self.error("invalid_json", "messages must be JSON objects")
-        if not isinstance(data, dict):
-            return self.error("invalid_message", "messages must be JSON objects")
+            data = self.parse(message)
+        except ValidationError as exc:
+            return self.error(exc.code, exc.message)
         kind = data.get("type")
         execution_id = data.get("executionId")
-        if kind not in ("subscribe", "unsubscribe", "cancel"):
-            return self.error("unknown_type", f"unknown message type {kind!r}", execution_id)
+        if kind not in CONTROL:
+            known = ", ".join(CONTROL)
+            return self.error("unknown_type", f"unknown message type {kind!r}; known: {known}", execution_id)
         if not isinstance(execution_id, str) or not execution_id:
             return self.error("validation_error", "executionId is required", execution_id)
+        self.principal = self.credentials.check()  # every control message acts as the user of today
         try:
             getattr(self, kind)(execution_id, data)
         except BoltdeckError as exc:
@@ -84,6 +105,15 @@ class WebSocketSession:
         except Exception:  # say so rather than drop the socket: its other subscriptions stay
             log.exception("WebSocket %s of execution %s failed", kind, execution_id)
             self.error("internal_error", f"{kind} failed on the server (see its log)", execution_id)
+
+    def parse(self, message: str | bytes) -> dict[str, Any]:
+        """The message as a JSON object, or ValidationError naming what is wrong with it."""
+        if not isinstance(message, str):
+            raise ValidationError("messages must be text frames holding a JSON object, not binary", code=BAD_MESSAGE)
+        data = parse_json(message, self.found.settings.max_json_depth, what="the message")
+        if not isinstance(data, dict):
+            raise ValidationError(f"messages must be JSON objects, got a JSON {json_type(data)}", code=BAD_MESSAGE)
+        return data
 
     def subscribe(self, execution_id: str, data: dict[str, Any]) -> None:
         after = data.get("after", 0)
@@ -142,9 +172,7 @@ class WebSocketSession:
             self.send({"type": "unsubscribed", "executionId": execution_id})
 
     def cancel(self, execution_id: str, data: dict[str, Any]) -> None:
-        who = resolve(self.credential)
-        if who is None:
-            raise AuthenticationError("your session ended or your token was revoked; reconnect after logging in")
+        who = self.principal  # checked when this message arrived
         require_permission(who, "run", audited=True, execution_id=execution_id, via="websocket")
         execution = self.found.executions.cancel(execution_id)
         audit("cancel", user=who.name, execution_id=execution_id, status=execution["status"], via="websocket")
@@ -158,6 +186,24 @@ class WebSocketSession:
 
     def send(self, body: dict[str, Any]) -> None:
         self.send_raw(json.dumps(body))
+
+    def end(self, code: int, reason: str, last: dict[str, Any] | None = None) -> None:
+        """Stop every subscription, then close the socket with `code`, after the message `last`.
+
+        The subscriptions go first, so nothing is forwarded once the close is decided; a send
+        under way may finish first (a frame cut in half would hide the close code).
+        """
+        locked = self._send_lock.acquire(timeout=SEND_WAIT_SECONDS)
+        try:
+            gevent.killall(list(self.subscriptions.values()))
+            if last is not None and locked:
+                self.ws.send(json.dumps(last))
+            self.ws.close(reason=code, message=reason)
+        except (ConnectionClosed, OSError):
+            pass  # the client left first
+        finally:
+            if locked:
+                self._send_lock.release()
 
     def send_raw(self, text: str) -> None:
         with self._send_lock:

@@ -105,18 +105,23 @@ class StreamingExecutionManager:
             )
         return False
 
-    def follow(self, execution_id: str, after: int, transport: str, types: frozenset[str]) -> "Follow":
+    def follow(
+        self, execution_id: str, after: int, transport: str, types: frozenset[str], idle_seconds: float | None = None
+    ) -> "Follow":
         """Yield stored events with seq > after (of the given types), then live ones, until `complete`.
 
-        Yields HEARTBEAT when idle for heartbeat_seconds. Ends at once when the log ended at
-        or before `after`. Closing the iterator or calling its stop() unsubscribes.
+        Yields HEARTBEAT when idle for `idle_seconds` (default heartbeat_seconds; a stream that
+        must do something periodically, such as re-check its credential, asks for less). Ends
+        at once when the log ended at or before `after`. Closing the iterator or calling its
+        stop() unsubscribes.
         """
         follow = Follow()
-        follow.events = self._follow(follow, execution_id, after, transport, types)
+        idle = self.heartbeat_seconds if idle_seconds is None else min(idle_seconds, self.heartbeat_seconds)
+        follow.events = self._follow(follow, execution_id, after, transport, types, idle)
         return follow
 
     def _follow(
-        self, follow: "Follow", execution_id: str, after: int, transport: str, types: frozenset[str]
+        self, follow: "Follow", execution_id: str, after: int, transport: str, types: frozenset[str], idle: float
     ) -> Iterator[StoredEvent | object]:
         if follow.stopped:
             return
@@ -134,16 +139,16 @@ class StreamingExecutionManager:
                     return
             if last == after and self.log_ended_by(execution_id, after):
                 return  # subscribed before this check, so a `complete` stored later is in the queue
-            yield from self._follow_live(subscription, execution_id, last, types)
+            yield from self._follow_live(subscription, execution_id, last, types, idle)
         finally:
             self.stats.subscribers[transport] -= 1
             subscription.close()
 
     def _follow_live(
-        self, subscription: Subscription, execution_id: str, last: int, types: frozenset[str]
+        self, subscription: Subscription, execution_id: str, last: int, types: frozenset[str], idle: float
     ) -> Iterator[StoredEvent | object]:
         while True:
-            events, overflowed = subscription.get(self.heartbeat_seconds)
+            events, overflowed = subscription.get(idle)
             if subscription.closed:
                 return  # stopped from outside: the client went away
             if overflowed or (events and events[0].seq > last + 1):
