@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .auth import AccountService, AuditLog, LoginThrottle, PolicySource
+from .auth.ratelimit import RateLimiter
 from .bolt.cli import BoltCli
 from .config import Settings
 from .executions.service import ExecutionService
+from .redaction import ControlEscapingFormatter
 from .storage import AccountStore, ExecutionStore
 from .streaming import InProcessBroker, StreamingExecutionManager
 from .streaming.limits import StreamLimiter
@@ -28,16 +30,22 @@ class Services:
     policy: PolicySource
     login_throttle: LoginThrottle
     stream_limits: StreamLimiter
+    facts_limits: RateLimiter
 
 
 def init_app(app, settings: Settings) -> Services:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()  # every message escaped: client input cannot forge or colour log lines
+    handler.setFormatter(ControlEscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     store = ExecutionStore(settings.database_url, busy_seconds=settings.database_busy_seconds)  # upgrades the schema
     bolt = BoltCli(
         bin=settings.bolt_bin,
         project=settings.bolt_project,
         cache_seconds=settings.inventory_cache_seconds,
         facts_cache_seconds=settings.facts_cache_seconds,
+        failure_cache_seconds=settings.bolt_failure_cache_seconds,
+        max_calls=settings.max_bolt_metadata_calls,
+        env_passthrough=settings.bolt_env_passthrough,
     )
     streams = StreamingExecutionManager(
         store, InProcessBroker(), settings.sse_heartbeat_seconds, settings.subscriber_queue_size
@@ -60,6 +68,7 @@ def init_app(app, settings: Settings) -> Services:
             settings.login_window_seconds,
         ),
         stream_limits=StreamLimiter(settings.max_streams_per_user),
+        facts_limits=RateLimiter(settings.facts_per_user_per_minute, 60.0, "facts gatherings"),
     )
     app.extensions["boltdeck"] = found
     return found

@@ -1,10 +1,13 @@
 """Inventory: targets and groups, one target's detail, and its gathered facts."""
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from flask import Blueprint
 
-from ..errors import NotFoundError
+from ..errors import BoltdeckError, NotFoundError, RateLimitedError
 from ..extensions import services
-from .auth import requires
+from .auth import audit, requires, user_name
 
 bp = Blueprint("inventory", __name__, url_prefix="/api")
 
@@ -33,4 +36,20 @@ def show_target(name: str):
 @requires("read")
 def show_facts(name: str):
     target = _target(name)
-    return {"target": target.name, "facts": services().bolt.facts(target.name)}
+    return {"target": target.name, "facts": services().bolt.facts(target.name, lambda: _gathering(target.name))}
+
+
+@contextmanager
+def _gathering(target: str) -> Iterator[None]:
+    """Admit a facts gathering (a bolt run on the target) against the user's rate, and audit it."""
+    try:
+        services().facts_limits.take(user_name() or "")
+    except RateLimitedError as exc:
+        audit("facts", outcome="denied", target=target, reason=exc.message)
+        raise
+    try:
+        yield
+    except BoltdeckError as exc:
+        audit("facts", outcome="failed", target=target, reason=exc.message)
+        raise
+    audit("facts", target=target)

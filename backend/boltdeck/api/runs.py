@@ -8,7 +8,7 @@ from flask import request
 from marshmallow import Schema
 
 from ..bolt.project import project_name
-from ..errors import ForbiddenError
+from ..errors import ForbiddenError, RateLimitedError
 from ..executions.plans import Plan
 from ..extensions import services
 from ..schemas import load
@@ -27,18 +27,25 @@ def started_by(start: Callable[[], dict], action: str = "run", **detail):
     """Start an execution with `start()`, audit it, and answer as the request asks.
 
     A request that wants the stream takes its stream slot first: over the limit, nothing starts.
+    A start refused for the user's number of active executions is audited as denied.
     """
     release = services().stream_limits.acquire(user_name()) if _wants_stream() else None
     try:
         execution = start()
-    except BaseException:
+    except BaseException as exc:
         if release:
             release()
+        if isinstance(exc, RateLimitedError) and exc.code == "too_many_executions":
+            audit(action, outcome="denied", reason=exc.message, **_limit_of(exc), **detail)
         raise
     audit_started(action, execution, **detail)
     if release:
         return sse_response(execution["id"], after=0, release=release)
     return answer_started(execution)
+
+
+def _limit_of(exc: RateLimitedError) -> dict:
+    return {"limit": exc.details.get("limit"), "active": exc.details.get("active")}
 
 
 def _wants_stream() -> bool:

@@ -18,6 +18,7 @@ ACTIONS = (
     "rerun",
     "cancel",
     "full_log_read",
+    "facts",
     "policy_rejected",
     "forbidden",
     "user_created",

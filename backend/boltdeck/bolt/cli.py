@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gevent
 from gevent import subprocess
+from gevent.event import AsyncResult
+from gevent.lock import BoundedSemaphore
 
-from ..errors import BoltError, BoltUnavailableError, NotFoundError
+from ..errors import BoltdeckError, BoltError, BoltUnavailableError, NotFoundError
 from . import argv as bolt_argv
 from .inventory import Inventory
 from .parser import classify_stdout, decode, result_of
@@ -20,11 +24,30 @@ from .tasks import TaskMetadata
 
 QUERY_TIMEOUT_SECONDS = 120
 MIN_REFRESH_SECONDS = 2.0  # a flood of bad names cannot make Boltdeck spawn bolt per request
+# How long a query waits for one of the BOLTDECK_MAX_BOLT_METADATA_CALLS slots before 503 `busy`:
+# longer than an unreachable target's SSH connect timeout (10 s), which is what usually holds them.
+CALL_WAIT_SECONDS = 15.0
+BUSY = "busy"
 
 
-def bolt_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment bolt runs with: ours, plus BOLT_GEM=1 to silence the gem warning."""
-    env = dict(os.environ)
+# What Bolt needs of the server's environment, which it used to inherit whole (database password
+# included, issue 11): programs and home, user and locale, temporary files and time zone, the SSH
+# agent, a gem-installed Bolt's Ruby paths, and Bolt's own BOLT_* variables.
+BOLT_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"}
+    | {"SSH_AUTH_SOCK", "GEM_HOME", "GEM_PATH", "RUBYLIB"}
+)
+BOLT_ENV_PREFIXES = ("LC_", "BOLT_")
+
+
+def bolt_environment(extra: dict[str, str] | None = None, passthrough: str = "") -> dict[str, str]:
+    """The environment bolt runs with: the part of ours it needs, the `passthrough` names, never the rest.
+
+    `passthrough` is BOLTDECK_BOLT_ENV_PASSTHROUGH (comma-separated names); BOLT_GEM=1 silences
+    the gem warning; `extra` adds Boltdeck's own variables (the execution marker).
+    """
+    wanted = BOLT_ENV_NAMES | {name.strip() for name in passthrough.split(",") if name.strip()}
+    env = {name: value for name, value in os.environ.items() if name in wanted or name.startswith(BOLT_ENV_PREFIXES)}
     env["BOLT_GEM"] = "1"
     env.update(extra or {})
     return env
@@ -34,23 +57,35 @@ def bolt_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 class _Cached:
     value: Any
     at: float
+    error: BoltdeckError | None = None  # a failure, answered again for failure_cache_seconds
 
 
 @dataclass
 class BoltCli:
-    """Read-only conversations with bolt, cached for a while; runs go through executions."""
+    """Read-only conversations with bolt, cached for a while; runs go through executions.
+
+    Each question (key) has at most one bolt process in flight, whose answer every caller asking
+    meanwhile shares; failures are remembered briefly too; and at most `max_calls` of these
+    processes run at once. Clients cannot turn requests into bolt processes (issue 11).
+    """
 
     bin: str
     project: str
     cache_seconds: float = 30.0
     facts_cache_seconds: float = 300.0
+    failure_cache_seconds: float = 10.0
+    max_calls: int = 4
+    call_wait_seconds: float = CALL_WAIT_SECONDS
+    env_passthrough: str = ""  # BOLTDECK_BOLT_ENV_PASSTHROUGH, for bolt_environment
     _cache: dict[str, _Cached] = field(default_factory=dict)
-    _refreshing: set[str] = field(default_factory=set)
+    _flights: dict[str, AsyncResult] = field(default_factory=dict)
+    _calls: BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
         # Bolt runs inside the project folder, where a relative --project would name a folder below
         # it: resolve against the working directory Boltdeck started in, once.
         self.project = os.path.abspath(os.path.expanduser(self.project))
+        self._calls = BoundedSemaphore(self.max_calls)
 
     def path(self) -> str | None:
         """Absolute path of the bolt executable, or None when it cannot be found."""
@@ -79,7 +114,7 @@ class BoltCli:
     def inventory(self, fresh: bool = False) -> Inventory:
         """The inventory; `fresh` re-reads it now (for example before rejecting an unknown name)."""
         hit = self._cache.get("inventory")
-        if fresh and hit and time.monotonic() - hit.at >= MIN_REFRESH_SECONDS:
+        if fresh and hit and hit.error is None and time.monotonic() - hit.at >= MIN_REFRESH_SECONDS:
             self._cache.pop("inventory", None)
         return self._cached("inventory", self.cache_seconds, self._read_inventory)
 
@@ -89,8 +124,16 @@ class BoltCli:
     def task(self, name: str) -> TaskMetadata:
         return self._cached(f"task:{name}", self.cache_seconds, lambda: self._read_task(name))
 
-    def facts(self, target: str) -> dict[str, Any]:
-        return self._cached(f"facts:{target}", self.facts_cache_seconds, lambda: self._read_facts(target))
+    def facts(
+        self, target: str, gathering: Callable[[], AbstractContextManager[Any]] = nullcontext
+    ) -> dict[str, Any]:
+        """A target's facts; `gathering()` wraps the bolt run when one is needed (it may refuse it).
+
+        Stale facts are gathered again by the caller, never in the background: each gathering
+        belongs to a user's request, which is how it is rate-limited and audited.
+        """
+        key, load = f"facts:{target}", lambda: self._read_facts(target)
+        return self._cached(key, self.facts_cache_seconds, load, serve_stale=False, gathering=gathering)
 
     def forget(self) -> None:
         self._cache.clear()
@@ -133,36 +176,94 @@ class BoltCli:
         raise BoltError(f"bolt printed no facts for {target}", details={"output": out[-2000:]})
 
     # plumbing ---------------------------------------------------------------------------
-    def _cached(self, key: str, ttl: float, load: Callable[[], Any]) -> Any:
-        """Serve from cache; a stale entry is served while one greenlet reloads it (Bolt is slow)."""
+    def _cached(
+        self,
+        key: str,
+        ttl: float,
+        load: Callable[[], Any],
+        *,
+        serve_stale: bool = True,
+        gathering: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    ) -> Any:
+        """Answer from cache (a failure for failure_cache_seconds), else join the key's flight or load.
+
+        A stale answer is served while one greenlet reloads it (Bolt is slow), if `serve_stale`.
+        """
         hit = self._cache.get(key)
-        if hit is None:
+        age = time.monotonic() - hit.at if hit else 0.0
+        if hit is not None and hit.error is not None:
+            if age < self.failure_cache_seconds:
+                raise _again(hit.error)
+        elif hit is not None and age < ttl:
+            return hit.value
+        elif hit is not None and serve_stale:
+            if key not in self._flights:
+                gevent.spawn(self._reload, key, load)
+            return hit.value
+        flight = self._flights.get(key)
+        if flight is not None:
+            return _shared(flight)
+        with gathering():  # may refuse (raise) before anything starts
+            return self._load(key, load)
+
+    def _load(self, key: str, load: Callable[[], Any]) -> Any:
+        """Run `load` as the one flight for `key`; callers that come meanwhile get its outcome."""
+        flight = self._flights[key] = AsyncResult()
+        try:
             value = load()
             self._cache[key] = _Cached(value, time.monotonic())
+            flight.set(value)
             return value
-        if time.monotonic() - hit.at >= ttl and key not in self._refreshing:
-            self._refreshing.add(key)
-            gevent.spawn(self._reload, key, load)
-        return hit.value
+        except Exception as exc:
+            if isinstance(exc, BoltdeckError) and exc.code != BUSY:
+                self._remember_failure(key, exc)
+            flight.set_exception(exc)
+            raise
+        finally:
+            if not flight.ready():  # the loading greenlet was killed: nobody may wait forever
+                flight.set_exception(BoltUnavailableError("the bolt query was interrupted; try again", code=BUSY))
+            self._flights.pop(key, None)
+
+    def _remember_failure(self, key: str, error: BoltdeckError) -> None:
+        """Keep `error` for `key`, and drop expired failures: names asked once (typos, probes) do not pile up."""
+        now = time.monotonic()
+        for old_key, entry in list(self._cache.items()):
+            if entry.error is not None and now - entry.at >= self.failure_cache_seconds:
+                del self._cache[old_key]
+        self._cache[key] = _Cached(None, now, error=_again(error))  # without the traceback and its frames
 
     def _reload(self, key: str, load: Callable[[], Any]) -> None:
         try:
-            self._cache[key] = _Cached(load(), time.monotonic())
-        except BoltError:
-            self._cache.pop(key, None)  # the next caller sees the error itself
+            self._load(key, load)
+        except Exception:
+            pass  # remembered in the cache (unless busy): the next caller sees it
+
+    @contextmanager
+    def _call_slot(self, argv: list[str]) -> Iterator[None]:
+        """Hold one of the `max_calls` slots for a bolt process; 503 `busy` after `call_wait_seconds`."""
+        if not self._calls.acquire(timeout=self.call_wait_seconds):
+            raise BoltUnavailableError(
+                f"{self.max_calls} bolt queries are already running; try again shortly",
+                code=BUSY,
+                details={"setting": "BOLTDECK_MAX_BOLT_METADATA_CALLS", "limit": self.max_calls, "query": argv[1:3]},
+                headers={"Retry-After": "5"},
+            )
+        try:
+            yield
         finally:
-            self._refreshing.discard(key)
+            self._calls.release()
 
     def _run(self, argv: list[str], check: bool = True) -> str:
         try:
-            done = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=QUERY_TIMEOUT_SECONDS,
-                env=bolt_environment(),
-                cwd=self.project,
-            )
+            with self._call_slot(argv):
+                done = subprocess.run(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=QUERY_TIMEOUT_SECONDS,
+                    env=bolt_environment(passthrough=self.env_passthrough),
+                    cwd=self.project,
+                )
         except FileNotFoundError as exc:
             raise BoltUnavailableError(f"cannot start bolt: {exc}", details={"setting": "BOLTDECK_BOLT_BIN"}) from exc
         except subprocess.TimeoutExpired as exc:
@@ -181,6 +282,19 @@ class BoltCli:
         if not isinstance(data, dict):
             raise BoltError("bolt printed unexpected JSON", details={"output": out[-2000:]})
         return data
+
+
+def _again(error: BaseException) -> BaseException:
+    """A fresh copy of a remembered error to raise (raising one object again piles up tracebacks)."""
+    return copy.copy(error).with_traceback(None)
+
+
+def _shared(flight: AsyncResult) -> Any:
+    """The outcome of another caller's flight: its value, or a copy of its error."""
+    flight.wait()
+    if flight.successful():
+        return flight.value
+    raise _again(flight.exception)
 
 
 def _error_from_output(out: str, err: str, code: int) -> BoltError:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import gevent
 import gevent.event
@@ -19,7 +20,7 @@ from ..bolt.lines import take_text
 from ..bolt.reaper import GroupReaper
 from ..bolt.runner import BoltProcess, kill_orphans
 from ..config import Settings
-from ..errors import ConflictError, NotFoundError, StorageError, ValidationError
+from ..errors import ConflictError, NotFoundError, RateLimitedError, StorageError, ValidationError
 from ..storage.store import ExecutionFilter, ExecutionStore
 from ..streaming.manager import StreamingExecutionManager
 from . import model
@@ -92,6 +93,7 @@ class _Runtime:
     done: gevent.event.Event = field(default_factory=gevent.event.Event)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     bolt_errors: int = 0
+    created_by: str | None = None
 
 
 class ExecutionService:
@@ -102,6 +104,7 @@ class ExecutionService:
         self.streams = streams
         self.slots = SlotQueue(settings.max_concurrent_executions)
         self._runtimes: dict[str, _Runtime] = {}
+        self._starting: Counter[str] = Counter()  # per user: starts past the limit check, not yet in _runtimes
         self._accepting = True
         self._reaper = GroupReaper()  # starts its watchdog process on first use
 
@@ -122,33 +125,29 @@ class ExecutionService:
         """
         if not self._accepting:
             raise ConflictError("the server is shutting down", code="shutting_down", status=503)
-        timeout = request.get("timeoutSeconds") or self.settings.execution_timeout_seconds
-        if timeout > self.settings.execution_timeout_seconds:
-            raise ValidationError(
-                f"timeoutSeconds must be at most {self.settings.execution_timeout_seconds:g}",
-                details={"timeoutSeconds": [f"at most {self.settings.execution_timeout_seconds:g}"]},
-            )
-        plan = make_plan(kind, request, self.bolt)
-        if authorize is not None:
-            authorize(plan)
-        execution_id = uuid.uuid4().hex
-        row = {
-            "id": execution_id,
-            "kind": kind,
-            "status": model.QUEUED,
-            "targets": plan.targets,
-            "request": {**plan.stored_request, "hasSensitive": plan.has_sensitive},
-            "expert_mode": bool(request.get("expertMode")),
-            "command_line": plan.display,
-            "parent_id": parent["id"] if parent else None,
-            "rerun_scope": parent.get("scope") if parent else None,
-            "timeout_seconds": float(timeout),
-            "created_at": model.utcnow(),
-            "created_by": created_by,
-        }
-        self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
-        recorder = self._recorder(execution_id, next_seq=1)
-        self._runtimes[execution_id] = _Runtime(plan, recorder, deadline=float(timeout))
+        with self._admitting(created_by):
+            timeout = self._timeout_for(request)
+            plan = make_plan(kind, request, self.bolt)
+            if authorize is not None:
+                authorize(plan)
+            execution_id = uuid.uuid4().hex
+            row = {
+                "id": execution_id,
+                "kind": kind,
+                "status": model.QUEUED,
+                "targets": plan.targets,
+                "request": {**plan.stored_request, "hasSensitive": plan.has_sensitive},
+                "expert_mode": bool(request.get("expertMode")),
+                "command_line": plan.display,
+                "parent_id": parent["id"] if parent else None,
+                "rerun_scope": parent.get("scope") if parent else None,
+                "timeout_seconds": timeout,
+                "created_at": model.utcnow(),
+                "created_by": created_by,
+            }
+            self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
+            recorder = self._recorder(execution_id, next_seq=1)
+            self._runtimes[execution_id] = _Runtime(plan, recorder, deadline=timeout, created_by=created_by)
         recorder.event(
             "start",
             {
@@ -157,12 +156,49 @@ class ExecutionService:
                 "targets": plan.targets,
                 "expandedTargets": plan.expanded_targets,
                 "expertMode": row["expert_mode"],
-                "timeoutSeconds": float(timeout),
+                "timeoutSeconds": timeout,
                 "parentId": row["parent_id"],
             },
         )
         gevent.spawn(self._run, execution_id)
         return self.store.get_execution(execution_id)
+
+    def _timeout_for(self, request: dict[str, Any]) -> float:
+        """The request's timeout (default and most: BOLTDECK_EXECUTION_TIMEOUT_SECONDS)."""
+        timeout = request.get("timeoutSeconds") or self.settings.execution_timeout_seconds
+        if timeout > self.settings.execution_timeout_seconds:
+            raise ValidationError(
+                f"timeoutSeconds must be at most {self.settings.execution_timeout_seconds:g}",
+                details={"timeoutSeconds": [f"at most {self.settings.execution_timeout_seconds:g}"]},
+            )
+        return float(timeout)
+
+    @contextmanager
+    def _admitting(self, user: str | None) -> Iterator[None]:
+        """Hold a place among `user`'s active executions while one starts, or refuse it (429).
+
+        Starting yields (planning, storing): the place is counted from the check on, so a burst
+        of concurrent requests cannot all pass it; it becomes the runtime's when the body ends.
+        """
+        if user is None:  # started by Boltdeck itself, not on a user's request
+            yield
+            return
+        limit = self.settings.max_active_executions_per_user
+        active = self._starting[user] + sum(1 for r in self._runtimes.values() if r.created_by == user)
+        if active >= limit:
+            raise RateLimitedError(
+                f"you have {active} executions queued or running, the most one user may have; "
+                "wait for one to finish or cancel one",
+                code="too_many_executions",
+                details={"limit": limit, "active": active, "setting": "BOLTDECK_MAX_ACTIVE_EXECUTIONS_PER_USER"},
+            )
+        self._starting[user] += 1
+        try:
+            yield
+        finally:
+            self._starting[user] -= 1
+            if not self._starting[user]:
+                del self._starting[user]
 
     def rerun(
         self,
@@ -227,7 +263,7 @@ class ExecutionService:
             runtime.plan.argv,
             on_stdout=lambda raw, cut: self._on_stdout(runtime, raw, cut),
             on_stderr=lambda raw, cut: self._on_stderr(runtime, raw),  # a cut log line still exceeds the cap
-            env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}),
+            env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}, self.bolt.env_passthrough),
             cwd=self.bolt.project,
             reaper=self._reaper,
             on_error=lambda stream, exc: self._on_reader_error(runtime, stream, exc),

@@ -8,12 +8,13 @@ from typing import Any, Mapping
 from marshmallow import RAISE, Schema, fields, validate, validates
 from marshmallow import ValidationError as SchemaError
 
-from ..auth.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME
+from ..auth.accounts import MAX_PASSWORD_LENGTH, MAX_TOKEN_LIFETIME_SECONDS, MIN_PASSWORD_LENGTH, USER_NAME
 from ..auth.audit import ACTIONS, OUTCOMES
 from ..auth.policy import ROLES
 from ..bolt import argv as bolt_argv
 from ..errors import ValidationError
 from ..executions.model import KINDS, STATUSES
+from .json_input import json_type
 
 MAX_COMMAND_BYTES = 64 * 1024
 class Whole(validate.Regexp):
@@ -31,7 +32,9 @@ NOT_A_FLAG = validate.Regexp(r"^[^-]", error="must not start with '-' (Bolt woul
 def load(schema: Schema, data: Any) -> dict[str, Any]:
     """Validate data with a schema; problems become a 400 naming each field."""
     if data is None or (schema.many is False and not isinstance(data, Mapping)):
-        raise ValidationError("the request body must be a JSON object", details={"body": ["expected a JSON object"]})
+        got = "no JSON body (Content-Type: application/json)" if data is None else f"a JSON {json_type(data)}"
+        details = {"body": ["expected a JSON object"]}
+        raise ValidationError(f"the request body must be a JSON object, got {got}", details=details)
     try:
         return schema.load(data)
     except SchemaError as exc:
@@ -69,7 +72,7 @@ class RunRequestSchema(_Strict):
 
 
 class CommandRunSchema(RunRequestSchema):
-    command = fields.String(required=True, validate=validate.Regexp(r"\S", error="must not be empty"))
+    command = fields.String(required=True, validate=validate.Regexp(r"\s*\S", error="must not be empty"))
     runAs = fields.String(validate=Whole(bolt_argv.RUN_AS_USER, error="is not a valid user name"))
 
     @validates("command")
@@ -80,6 +83,11 @@ class CommandRunSchema(RunRequestSchema):
             raise SchemaError(f"must be at most {MAX_COMMAND_BYTES} bytes")
         if value.startswith("-"):
             raise SchemaError("must not start with '-' (Bolt would read it as an option)")
+        if value.lstrip().startswith("@"):
+            raise SchemaError(
+                "must not start with '@' "
+                "(Bolt would read '@FILE' as a file on the Boltdeck server and run its contents)"
+            )
 
 
 class TaskRunSchema(RunRequestSchema):
@@ -214,6 +222,8 @@ class UserUpdateSchema(_Strict):
 class TokenCreateSchema(_Strict):
     user = fields.String(required=True, validate=USER_NAME_FIELD)
     name = fields.String(validate=validate.Length(max=128))
+    # A duration, not a date: the server's clock alone decides when it ends. Absent: until revoked.
+    expiresInSeconds = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_TOKEN_LIFETIME_SECONDS))
 
 
 class TokenQueryArgsSchema(_Strict):
