@@ -5,7 +5,7 @@
     boltdeck users bootstrap                   (no users yet: create `admin`, print its password once)
     boltdeck users create NAME --role ROLE     (password from stdin, or prompted twice on a terminal)
     boltdeck users list | users delete NAME | users set-password NAME | users set-role NAME ROLE
-    boltdeck tokens create --user NAME [--name LABEL]   (prints the token once)
+    boltdeck tokens create --user NAME [--name LABEL] [--expires 30d]   (prints the token once)
     boltdeck tokens list [--user NAME] | tokens revoke ID
 
 This is an entry point, so gevent patches the standard library here, first thing in main(),
@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import secrets
 import sys
 
 FIRST_ADMIN = "admin"
+DURATION = re.compile(r"([1-9][0-9]{0,9})([smhd])")
+SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     token_create = tokens.add_parser("create", help="create an API token and print it (once)")
     token_create.add_argument("--user", required=True)
     token_create.add_argument("--name", help="a label to recognise the token by")
+    token_create.add_argument("--expires", metavar="DURATION", help="refuse it after this long: 90s, 30m, 12h, 30d")
     token_list = tokens.add_parser("list", help="list API tokens (never their values)")
     token_list.add_argument("--user")
     tokens.add_parser("revoke", help="revoke an API token by its id").add_argument("id")
@@ -142,21 +146,47 @@ def _users(args, accounts, audit) -> int:
 
 
 def _tokens(args, accounts, audit) -> int:
+    from .executions.model import utcnow
+
     if args.action == "create":
-        secret, record = accounts.create_token(args.user, args.name)
-        audit("token_created", tokenId=record["id"], owner=record["user"], name=record["name"])
-        print(f"token {record['id']} for {record['user']} ({record['name']}); it is shown only now:", file=sys.stderr)
+        lifetime = None if args.expires is None else duration_seconds(args.expires)
+        secret, record = accounts.create_token(args.user, args.name, lifetime, field="--expires")
+        expires_at = record["expires_at"]
+        audit("token_created", tokenId=record["id"], owner=record["user"], name=record["name"], expiresAt=expires_at)
+        until = f"expires {expires_at}" if expires_at else "never expires"
+        print(f"token {record['id']} of {record['user']} ({record['name']}, {until}); shown only now:", file=sys.stderr)
         print(secret)
     elif args.action == "list":
+        now = utcnow()
         for token in accounts.list_tokens(args.user):
-            state = f"revoked {token['revoked_at']}" if token["revoked_at"] else "active"
             used = token["last_used_at"] or "never"
-            print(f"{token['id']}\t{token['user']}\t{token['name']}\t{state}\tlast used {used}")
+            print(f"{token['id']}\t{token['user']}\t{token['name']}\t{_token_state(token, now)}\tlast used {used}")
     elif args.action == "revoke":
         record = accounts.revoke_token(args.id)
         audit("token_revoked", tokenId=record["id"], owner=record["user"], name=record["name"])
         print(f"revoked token {record['id']} of {record['user']}")
     return 0
+
+
+def _token_state(token: dict, now: str) -> str:
+    if token["revoked_at"]:
+        return f"revoked {token['revoked_at']}"
+    if token["expires_at"] and token["expires_at"] <= now:
+        return f"expired {token['expires_at']}"
+    return f"active until {token['expires_at']}" if token["expires_at"] else "active"
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration like 90s, 30m, 12h or 30d; a clear error naming --expires otherwise."""
+    match = DURATION.fullmatch(text.strip())
+    if match is None:
+        from .errors import ValidationError
+
+        raise ValidationError(
+            f"--expires must be a whole number and a unit (s, m, h or d), like 30d; got {text!r}",
+            details={"--expires": ["not a duration"]},
+        )
+    return int(match.group(1)) * SECONDS_PER_UNIT[match.group(2)]
 
 
 def _read_password() -> str:

@@ -29,7 +29,7 @@ def test_sse_lines_arrive_live_not_batched(server):
     stream = _stream(server, execution_id)
     assert stream.status == 200
     assert stream.headers["content-type"].startswith("text/event-stream")
-    assert stream.headers["cache-control"] == "no-cache, no-transform"
+    assert stream.headers["cache-control"] == "no-store, no-transform"
     assert stream.headers["x-accel-buffering"] == "no"
     latencies, completed_at = [], None
     for frame in stream.events():

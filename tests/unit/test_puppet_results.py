@@ -74,7 +74,7 @@ def test_migration_adds_the_result_flags_to_a_version_2_database(tmp_path):
         conn.exec_driver_sql("ALTER TABLE results DROP COLUMN truncated")
         conn.exec_driver_sql("UPDATE schema_version SET version = 2")
         conn.exec_driver_sql("INSERT INTO results (execution_id, target, status) VALUES ('old', 'web01', 'success')")
-    assert migrate(engine) == CURRENT_VERSION == 3
+    assert migrate(engine) == CURRENT_VERSION >= 3
     assert {"changed", "truncated"} <= {c["name"] for c in inspect(engine).get_columns("results")}
     engine.dispose()
     store = ExecutionStore(str(engine.url))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import send_from_directory
+from flask import request, send_from_directory
 
 from ..bundle import FRONTEND_DIR
 from . import admin, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
@@ -13,11 +13,14 @@ UI_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+# API answers carry users' data and Bolt's output: no cache, browser or proxy, may keep a copy.
+API_CACHE_CONTROL = "no-store"
 
 
 def init_app(app) -> None:
     app.before_request(send_without_delay)
     app.before_request(auth.guard)
+    app.after_request(mark_api_answer)
     app.url_map.converters["task"] = tasks.TaskNameConverter
     blueprints = (auth, admin, health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi)
     for module in blueprints:
@@ -38,3 +41,15 @@ def init_app(app) -> None:
         response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def mark_api_answer(response):
+    """Make every /api answer (errors, downloads and streams too) uncacheable and never content-sniffed.
+
+    A stream's `no-transform` is kept: it stops proxies from compressing, and so buffering, SSE.
+    """
+    if request.path == "/api" or request.path.startswith("/api/"):
+        streamed = "no-transform" in response.headers.get("Cache-Control", "")
+        response.headers["Cache-Control"] = API_CACHE_CONTROL + (", no-transform" if streamed else "")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

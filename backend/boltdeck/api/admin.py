@@ -76,8 +76,9 @@ def list_tokens():
 @requires("admin")
 def create_token():
     body = load(TokenCreateSchema(), request.get_json(silent=True))
-    secret, record = services().accounts.create_token(body["user"], body.get("name"))
-    audit("token_created", tokenId=record["id"], owner=record["user"], name=record["name"])
+    secret, record = services().accounts.create_token(body["user"], body.get("name"), body.get("expiresInSeconds"))
+    expires_at = record["expires_at"]
+    audit("token_created", tokenId=record["id"], owner=record["user"], name=record["name"], expiresAt=expires_at)
     return NewTokenSchema().dump({**record, "token": secret}), 201
 
 

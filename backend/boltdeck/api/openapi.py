@@ -95,7 +95,7 @@ def build_spec() -> dict:
     )
     spec.path(
         "/api/targets/{name}/facts",
-        operations={"get": {"summary": "Facts gathered by Bolt", "parameters": [_path_name("name")], "responses": {**_ok("facts"), **_errors(404, 502, 503)}}},
+        operations={"get": {"summary": "Facts gathered by Bolt", "parameters": [_path_name("name")], "responses": {**_ok("facts"), **_errors(404, 429, 502, 503)}}},
     )
     spec.path("/api/tasks", operations={"get": {"summary": "Tasks of the Bolt project", "responses": {**_ok("tasks"), **_errors(502, 503)}}})
     spec.path(
@@ -245,7 +245,7 @@ def _access_paths(spec: APISpec) -> None:
                 "responses": {**_ok("tokens", items("Token")), **_errors(400)},
             },
             "post": {
-                "summary": "Create an API token; the value is in this answer only (admin)",
+                "summary": "Create an API token, valid until revoked or for expiresInSeconds; its value is in this answer only (admin)",
                 "requestBody": _body("TokenCreate"),
                 "responses": {**_ok("created", _ref("NewToken"), 201), **_errors(400, 404)},
             },
@@ -277,7 +277,11 @@ def _access_paths(spec: APISpec) -> None:
 def _secured(document: dict) -> dict:
     """Declare the two ways to authenticate, and the answers every guarded route may give."""
     document["components"]["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer", "description": "an API token from `boltdeck tokens create`"},
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token from `boltdeck tokens create`; a revoked or expired one answers 401 invalid_token",
+        },
         "session": {
             "type": "apiKey",
             "in": "cookie",

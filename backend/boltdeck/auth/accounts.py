@@ -23,6 +23,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "bd_"
 TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most this often per token
+MAX_TOKEN_LIFETIME_SECONDS = 10 * 366 * 86400  # an expiry further out is a typo, not a plan
 # argon2 costs ~0.3-0.5 s of CPU and 64 MiB per hash or check: on the event loop it froze every
 # request meanwhile, and anyone can ask for a login. It runs in worker threads instead (argon2
 # releases the GIL); two of them bound the memory a burst of logins takes, the rest wait their
@@ -69,6 +70,20 @@ def check_password(password: str, field: str = "password") -> str:
             details={field: [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
         )
     return password
+
+
+def check_lifetime(seconds: float, field: str = "expiresInSeconds") -> float:
+    """A token's lifetime in seconds, or a 400 naming `field`."""
+    if not 1 <= seconds <= MAX_TOKEN_LIFETIME_SECONDS:
+        raise ValidationError(
+            f"{field} must be 1 second to {MAX_TOKEN_LIFETIME_SECONDS // 86400} days",
+            details={field: ["out of range"]},
+        )
+    return seconds
+
+
+def _token_shaped(secret: str) -> bool:
+    return secret.startswith(TOKEN_PREFIX) and len(secret) <= 200
 
 
 class AccountService:
@@ -132,14 +147,20 @@ class AccountService:
         return self.accounts.get_user(name)
 
     # tokens -----------------------------------------------------------------------------
-    def create_token(self, user: str, label: str | None) -> tuple[str, dict]:
-        """A new API token for `user`: (the secret, shown once; its record)."""
+    def create_token(
+        self, user: str, label: str | None, expires_in: float | None = None, field: str = "expiresInSeconds"
+    ) -> tuple[str, dict]:
+        """A new token for `user`, expiring after `expires_in` s if given: (the secret, shown once; its record)."""
         self.require_user(user)
         label = (label or "").strip() or "api token"
         if len(label) > 128:
             raise ValidationError("name must be at most 128 characters", details={"name": ["too long"]})
+        now = datetime.now(timezone.utc)
+        expires_at = None if expires_in is None else iso_utc(now + timedelta(seconds=check_lifetime(expires_in, field)))
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        record = self.accounts.create_token(secrets.token_hex(6), user, label, digest(secret), utcnow())
+        record = self.accounts.create_token(
+            secrets.token_hex(6), user, label, digest(secret), iso_utc(now), expires_at=expires_at
+        )
         return secret, record
 
     def revoke_token(self, token_id: str) -> dict:
@@ -154,9 +175,10 @@ class AccountService:
         return self.accounts.list_tokens(user)
 
     def principal_from_token(self, secret: str) -> Principal | None:
-        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        """Who a token stands for; None if it is unknown, revoked or expired."""
+        if not _token_shaped(secret):
             return None
-        found = self.accounts.user_of_token(digest(secret))
+        found = self.accounts.user_of_token(digest(secret), utcnow())
         if found is None:
             return None
         now = time.monotonic()
@@ -164,6 +186,13 @@ class AccountService:
             self._token_touched[found["token_id"]] = now
             self.accounts.touch_token(found["token_id"], utcnow())
         return Principal(found["name"], found["role"], "token", token_id=found["token_id"])
+
+    def token_refusal(self, secret: str) -> str:
+        """Why a token was refused, for its 401: it expired (and when), or it is unknown or revoked."""
+        expires_at = self.accounts.expiry_of_token(digest(secret)) if _token_shaped(secret) else None
+        if expires_at is not None and expires_at <= utcnow():
+            return f"the API token expired at {expires_at}"
+        return "the API token is unknown or revoked"
 
     # sessions ---------------------------------------------------------------------------
     def open_session(self, user: str) -> tuple[str, str, datetime]:

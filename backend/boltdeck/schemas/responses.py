@@ -68,6 +68,7 @@ class TokenSchema(Schema):
     createdAt = fields.String(attribute="created_at")
     lastUsedAt = fields.String(attribute="last_used_at", allow_none=True)
     revokedAt = fields.String(attribute="revoked_at", allow_none=True)
+    expiresAt = fields.String(attribute="expires_at", allow_none=True, metadata={"description": "null: never"})
 
 
 class NewTokenSchema(TokenSchema):

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..errors import ConflictError
 from .schema import api_tokens, audit_events, sessions, users
@@ -20,6 +20,7 @@ _TOKEN_COLUMNS = (
     api_tokens.c.created_at,
     api_tokens.c.last_used_at,
     api_tokens.c.revoked_at,
+    api_tokens.c.expires_at,
 )
 
 
@@ -86,12 +87,14 @@ class AccountStore:
             conn.execute(delete(users).where(users.c.id == user_id))
 
     # tokens -----------------------------------------------------------------------------
-    def create_token(self, token_id: str, user: str, name: str, token_hash: str, at: str) -> dict[str, Any]:
+    def create_token(
+        self, token_id: str, user: str, name: str, token_hash: str, at: str, expires_at: str | None = None
+    ) -> dict[str, Any]:
         with self.store.write() as conn:
             user_id = conn.execute(select(users.c.id).where(users.c.name == user)).scalar_one()
             conn.execute(
                 api_tokens.insert().values(
-                    id=token_id, user_id=user_id, name=name, token_hash=token_hash, created_at=at
+                    id=token_id, user_id=user_id, name=name, token_hash=token_hash, created_at=at, expires_at=expires_at
                 )
             )
         return self.get_token(token_id)
@@ -119,16 +122,28 @@ class AccountStore:
             )
         return done.rowcount > 0
 
-    def user_of_token(self, token_hash: str) -> dict[str, Any] | None:
-        """The user a live (unrevoked) token belongs to, with the token's id."""
+    def user_of_token(self, token_hash: str, now: str) -> dict[str, Any] | None:
+        """The user a live (unrevoked, unexpired) token belongs to, with the token's id."""
         stmt = (
             select(users.c.name, users.c.role, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
             .join(users, users.c.id == api_tokens.c.user_id)
-            .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+            .where(
+                api_tokens.c.token_hash == token_hash,
+                api_tokens.c.revoked_at.is_(None),
+                or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+            )
         )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
+
+    def expiry_of_token(self, token_hash: str) -> str | None:
+        """When an unrevoked token expires (None: never, or no such token)."""
+        stmt = select(api_tokens.c.expires_at).where(
+            api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
 
     def touch_token(self, token_id: str, at: str) -> None:
         with self.store.write() as conn:

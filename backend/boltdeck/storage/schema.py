@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -102,6 +103,7 @@ api_tokens = Table(
     Column("created_at", String(32), nullable=False),
     Column("last_used_at", String(32)),
     Column("revoked_at", String(32)),
+    Column("expires_at", String(32)),  # refused from then on; NULL: never expires (schema version 4)
     Index("ix_api_tokens_user", "user_id"),
 )
 
@@ -148,7 +150,14 @@ def _add_result_flags(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE results ADD COLUMN truncated BOOLEAN NOT NULL DEFAULT FALSE")
 
 
-MIGRATIONS: list = [_add_access_control, _add_result_flags]
+def _add_token_expiry(conn: Connection) -> None:
+    """Version 4: an optional expiry per API token; the tokens already issued never expire."""
+    # From version 1, step 2 created api_tokens from today's definition, expiry column included.
+    if "expires_at" not in {column["name"] for column in inspect(conn).get_columns("api_tokens")}:
+        conn.exec_driver_sql("ALTER TABLE api_tokens ADD COLUMN expires_at VARCHAR(32)")
+
+
+MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 

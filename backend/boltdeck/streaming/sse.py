@@ -4,7 +4,7 @@ from __future__ import annotations
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache, no-transform",
+    "Cache-Control": "no-store, no-transform",  # no-transform: proxies must not compress (buffer) it
     "X-Accel-Buffering": "no",
     "Connection": "keep-alive",
 }
