@@ -76,6 +76,10 @@ class Settings:
         "The Bolt project directory every run uses (--project).",
         Allowed(non_empty=True),
     )
+    bolt_env_passthrough: str = _setting(
+        "",
+        "Comma-separated names of more server environment variables Bolt gets (by default only what it needs).",
+    )
     database_url: str = _setting(
         "sqlite:///./var/boltdeck.sqlite3",
         "SQLAlchemy URL of the store; default a SQLite file under ./var/.",
@@ -89,6 +93,11 @@ class Settings:
     max_concurrent_executions: int = _setting(
         8, "Executions running at once; more wait as `queued` (FIFO).", Allowed(least=1, most=1000)
     )
+    max_active_executions_per_user: int = _setting(
+        20,
+        "Executions one user may have queued or running at once (more: 429 `too_many_executions`).",
+        Allowed(least=1, most=100000),
+    )
     execution_timeout_seconds: float = _setting(
         3600.0,
         "Default and maximum time an execution may run before it is killed (`timed_out`).",
@@ -101,6 +110,21 @@ class Settings:
         30.0, "How long `bolt inventory show` and `task show` answers are reused.", Allowed(least=0, most=86400)
     )
     facts_cache_seconds: float = _setting(300.0, "How long gathered facts are reused.", Allowed(least=0, most=86400))
+    bolt_failure_cache_seconds: float = _setting(
+        10.0,
+        "How long a failed inventory, task or facts query to bolt is answered from memory instead of asking again.",
+        Allowed(least=0, most=3600),
+    )
+    max_bolt_metadata_calls: int = _setting(
+        4,
+        "Bolt processes answering inventory, task and facts queries at once; more wait up to 15 s, then 503.",
+        Allowed(least=1, most=1000),
+    )
+    facts_per_user_per_minute: int = _setting(
+        10,
+        "Facts gatherings (not cached answers) one user may start per minute (more: 429).",
+        Allowed(least=1, most=10**6),
+    )
     sse_heartbeat_seconds: float = _setting(
         15.0, "Interval of `: ping` comments on idle SSE streams.", Allowed(least=0.1, most=3600)
     )
@@ -120,6 +144,19 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address `boltdeck serve` listens on.", Allowed(non_empty=True))
     port: int = _setting(8000, "Port `boltdeck serve` listens on (0: any free port).", Allowed(least=0, most=65535))
+    request_read_timeout_seconds: float = _setting(
+        30.0,
+        "Time to send a whole request from its first byte, and to start one on a new connection; slower: 408, closed.",
+        Allowed(above=0, most=3600),
+    )
+    keepalive_timeout_seconds: float = _setting(
+        75.0, "Time a kept-alive connection may idle between requests before it is closed.", Allowed(above=0, most=3600)
+    )
+    max_connections: int = _setting(
+        10000,
+        "Connections served at once, streams included; more wait to be accepted (lowered to fit the open-file limit).",
+        Allowed(least=1, most=10**6),
+    )
     log_level: str = _setting("INFO", "Python log level of the server.", Allowed(choices=LOG_LEVELS))
     session_hours: float = _setting(12.0, "Lifetime of a browser login session.", Allowed(above=0, most=8760))
     login_max_failures_per_account: int = _setting(
@@ -142,6 +179,21 @@ class Settings:
         32,
         "Streams (SSE, WebSocket, streamed run requests) one user may hold open at once (more: 429).",
         Allowed(least=1, most=100000),
+    )
+    credential_recheck_seconds: float = _setting(
+        30.0,
+        "How often an open SSE stream or WebSocket checks its token or session again; it is closed once that is revoked, ended, or its user deleted or no longer allowed to read.",
+        Allowed(least=0.1, most=60),
+    )
+    ws_max_message_bytes: int = _setting(
+        64 * 1024,
+        "Largest WebSocket message accepted; a larger one closes the socket (1009) before it is buffered.",
+        Allowed(least=1024, most=64 * 1024**2),
+    )
+    max_json_depth: int = _setting(
+        32,
+        "Deepest nesting of arrays and objects accepted in a JSON request body or WebSocket message (deeper: 400 `invalid_json`).",
+        Allowed(least=2, most=500),
     )
     proxy_hops: int = _setting(
         0,
