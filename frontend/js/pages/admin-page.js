@@ -10,8 +10,8 @@ const AUDIT_PAGE = 50;
 const OUTCOMES = ['ok', 'denied', 'failed'];
 // The actions the server records (backend/boltdeck/auth/audit.py).
 const ACTIONS = [
-  'login', 'login_failed', 'logout', 'run', 'rerun', 'cancel', 'policy_rejected', 'forbidden',
-  'user_created', 'user_updated', 'user_deleted', 'token_created', 'token_revoked',
+  'login', 'login_failed', 'logout', 'run', 'rerun', 'cancel', 'full_log_read', 'facts', 'policy_rejected',
+  'forbidden', 'user_created', 'user_updated', 'user_deleted', 'token_created', 'token_revoked',
 ];
 
 export class AdminPage extends HTMLElement {
