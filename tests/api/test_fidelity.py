@@ -72,7 +72,7 @@ def _check_download_equals_printed(server, tmp_path: Path, data: bytes) -> None:
 def test_output_download_equals_what_the_command_printed(server, tmp_path):
     """Bug: the download came from the --stream lines, which split lines over 4,096 bytes, drop
     the \\r of CRLF and add a final newline; the per-target result is now the authority."""
-    _check_download_equals_printed(server, tmp_path, PRINTED)
+    _check_download_equals_printed(server, tmp_path, PRINTED + b"\n" + INVALID + b"tail")
 
 
 def test_output_download_equals_what_the_command_printed_with_real_bolt(real_bolt, make_server, tmp_path):
@@ -80,6 +80,17 @@ def test_output_download_equals_what_the_command_printed_with_real_bolt(real_bol
     no final newline, invalid UTF-8: shown as \\xNN escapes, Bolt's own convention)."""
     live = make_server(bolt_bin=real_bolt)
     _check_download_equals_printed(live, tmp_path, PRINTED + b"\n" + INVALID + b"tail")
+
+
+@pytest.mark.parametrize("which", ["double", "real"])
+def test_invalid_utf8_reads_the_same_live_and_final(which, request, make_server, tmp_path):
+    """Bug: live output spelled an invalid byte `\\xff`, Bolt's result `\\xFF` (the double's U+FFFD):
+    one line read two or three ways."""
+    live = make_server(**({"bolt_bin": request.getfixturevalue("real_bolt")} if which == "real" else {}))
+    body = {"targets": ["localhost"], "command": _printer(tmp_path, INVALID), "expertMode": True}
+    execution = live.run("/api/commands", body, wait=True).json()
+    (result,) = execution["results"]
+    assert _streamed_stdout(live, execution["id"], "localhost") == result["stdout"] == bolt_text(INVALID)
 
 
 def _cancelled_while_printing(server, expert_mode: bool) -> str:

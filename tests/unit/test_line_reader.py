@@ -194,5 +194,5 @@ def test_line_splitter_memory_stays_within_the_limit_for_a_50MB_line():
 
 def test_take_text_frees_the_handed_over_buffer():
     line = bytearray(b"caf\xc3\xa9 \xff")
-    assert take_text(line) == "caf\u00e9 \\xff"
+    assert take_text(line) == "caf\u00e9 \\xFF"
     assert line == bytearray()

@@ -104,4 +104,4 @@ def test_parser_stderr_ansi_stripped():
 
 
 def test_parser_decode_keeps_invalid_bytes_visible():
-    assert decode(b"ok \xff\xfe end") == "ok \\xff\\xfe end"
+    assert decode(b"ok \xff\xfe end") == "ok \\xFF\\xFE end"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -25,8 +26,19 @@ class Line:
 
 
 def decode(raw: bytes) -> str:
-    """Bytes to text without losing any byte: invalid UTF-8 becomes \\xNN escapes."""
-    return raw.decode("utf-8", errors="backslashreplace")
+    """Bytes to text without losing any byte: each invalid UTF-8 byte becomes the text \\xNN.
+
+    Upper-case hex, as Bolt's own results spell it, so a line reads the same live and final.
+    """
+    return raw.decode("utf-8", errors=_HEX_ESCAPES)
+
+
+def _hex_escapes(error: UnicodeDecodeError) -> tuple[str, int]:
+    return "".join(f"\\x{byte:02X}" for byte in error.object[error.start : error.end]), error.end
+
+
+_HEX_ESCAPES = "boltdeck-hex-escapes"
+codecs.register_error(_HEX_ESCAPES, _hex_escapes)
 
 
 def classify_stdout(line: str) -> Line:
