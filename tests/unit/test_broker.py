@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import gevent
-import pytest
 
 from boltdeck.executions.log import EventLog
-from boltdeck.storage import ExecutionStore
-from boltdeck.streaming import HEARTBEAT, InProcessBroker, StreamingExecutionManager
+from boltdeck.streaming import HEARTBEAT
 
 ALL = frozenset({"start", "stdout", "complete"})
-
-
-@pytest.fixture
-def manager(tmp_path):
-    store = ExecutionStore(f"sqlite:///{tmp_path / 'b.sqlite3'}")
-    found = StreamingExecutionManager(store, InProcessBroker(), heartbeat_seconds=0.05, queue_size=3)
-    yield found
-    store.dispose()
 
 
 def _log(manager):

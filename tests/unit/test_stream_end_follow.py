@@ -9,19 +9,10 @@ import pytest
 
 from boltdeck.errors import ValidationError
 from boltdeck.executions.log import EventLog
-from boltdeck.storage import ExecutionStore
 from boltdeck.storage.store import StoredEvent
-from boltdeck.streaming import HEARTBEAT, InProcessBroker, StreamingExecutionManager
+from boltdeck.streaming import HEARTBEAT
 
 ALL = frozenset({"start", "stdout", "complete"})
-
-
-@pytest.fixture
-def manager(tmp_path):
-    store = ExecutionStore(f"sqlite:///{tmp_path / 'f.sqlite3'}")
-    found = StreamingExecutionManager(store, InProcessBroker(), heartbeat_seconds=0.05, queue_size=3)
-    yield found
-    store.dispose()
 
 
 def _log(manager) -> EventLog:
