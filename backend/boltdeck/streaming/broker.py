@@ -1,11 +1,23 @@
-"""Wake subscribers when new events of an execution are stored (in-process; Redis later)."""
+"""Wake subscribers when new events of an execution are stored, and carry notices between processes.
+
+InProcessBroker serves one process; RedisBroker (redis_broker.py) several. Events are stored
+before they are published, so the store stays the source of truth: a subscriber that sees a
+gap in seq, an overflow, or nothing for a heartbeat re-reads the store. Notices (`cancel`,
+`work`) are best-effort wake-ups; whoever acts on one finds the truth in the store, and
+polls the store as well, so a lost notice only delays.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
+import gevent
 import gevent.event
+
+log = logging.getLogger(__name__)
+NoticeHandler = Callable[[dict[str, Any]], None]
 
 from ..storage.store import StoredEvent
 
@@ -28,6 +40,15 @@ class Broker(Protocol):
     def subscribe(self, execution_id: str, maxsize: int) -> Subscription: ...
 
     def subscriber_count(self, execution_id: str | None = None) -> int: ...
+
+    def notify(self, topic: str, message: dict[str, Any]) -> None:
+        """Send a notice to every process's handlers of `topic`, this process's included; best effort."""
+
+    def on_notice(self, topic: str, handler: NoticeHandler) -> None:
+        """Call `handler(message)` in a greenlet of its own for each notice of `topic`."""
+
+    def close(self) -> None:
+        """Release connections and greenlets; subscriptions end."""
 
 
 class _QueueSubscription:
@@ -72,6 +93,7 @@ class InProcessBroker:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_QueueSubscription]] = {}
+        self._handlers: dict[str, list[NoticeHandler]] = {}
 
     def publish(self, execution_id: str, event: StoredEvent) -> None:
         for subscription in tuple(self._subscribers.get(execution_id, ())):
@@ -87,9 +109,29 @@ class InProcessBroker:
             return len(self._subscribers.get(execution_id, ()))
         return sum(len(s) for s in self._subscribers.values())
 
+    def notify(self, topic: str, message: dict[str, Any]) -> None:
+        for handler in tuple(self._handlers.get(topic, ())):
+            gevent.spawn(_call_handler, handler, topic, message)
+
+    def on_notice(self, topic: str, handler: NoticeHandler) -> None:
+        self._handlers.setdefault(topic, []).append(handler)
+
+    def close(self) -> None:
+        for subscriptions in tuple(self._subscribers.values()):
+            for subscription in tuple(subscriptions):
+                subscription.close()
+        self._handlers.clear()
+
     def _remove(self, subscription: _QueueSubscription) -> None:
         subscribers = self._subscribers.get(subscription.execution_id)
         if subscribers is not None:
             subscribers.discard(subscription)
             if not subscribers:
                 del self._subscribers[subscription.execution_id]
+
+
+def _call_handler(handler: NoticeHandler, topic: str, message: dict[str, Any]) -> None:
+    try:
+        handler(message)
+    except Exception:  # one failing handler must not stop the notices that follow
+        log.exception("handling a %s notice failed", topic)
