@@ -1,6 +1,7 @@
 """The `boltdeck` command: serve, upgrade the database, and manage users and API tokens.
 
-    boltdeck serve [--host H] [--port P]       (upgrades the database schema first)
+    boltdeck serve [--host H] [--port P] [--web-only]   (upgrades the database schema first)
+    boltdeck runner                            (runs queued executions, no HTTP; see docs/deployment.md)
     boltdeck db upgrade                        (create or migrate the schema without serving)
     boltdeck users bootstrap                   (no users yet: create `admin`, print its password once)
     boltdeck users create NAME --role ROLE     (password from stdin, or prompted twice on a terminal)
@@ -38,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":  # a bad setting is refused here, as one line naming it
             from .server import serve as run_server
 
-            return run_server(args.host, args.port)
+            return run_server(args.host, args.port, "web" if args.web_only else None)
+        if args.command == "runner":
+            from .server import run_runner
+
+            return run_runner()
         if args.command == "db":
             return _upgrade_database()
         return _manage(args)
@@ -53,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web UI and API with gevent (upgrades the database first)")
     serve.add_argument("--host", help="address to listen on (default BOLTDECK_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default BOLTDECK_PORT or 8000)")
+    serve.add_argument(
+        "--web-only", action="store_true", help="serve HTTP only; `boltdeck runner` processes run the executions"
+    )
+    commands.add_parser("runner", help="run queued executions without serving HTTP (needs a shared database)")
     database = commands.add_parser("db", help="manage the database").add_subparsers(dest="action", required=True)
     database.add_parser("upgrade", help="create or migrate the schema (stop the server first) and refresh statistics")
 

@@ -90,8 +90,22 @@ class Settings:
         "Longest a database statement waits for a lock another process holds; the wait never stalls other requests.",
         Allowed(least=0, most=600),
     )
+    broker_url: str = _setting(
+        "",
+        "Redis URL (redis://, rediss://, unix://) of the broker that carries live events and notices between processes; empty: in-process (one process only).",
+    )
+    role: str = _setting(
+        "all",
+        "What a `boltdeck serve` or WSGI process does: `all` (HTTP and runs executions), `web` (HTTP only; runners run them). `boltdeck runner` is always `runner`.",
+        Allowed(choices=("ALL", "WEB", "RUNNER")),
+    )
+    lease_seconds: float = _setting(
+        15.0,
+        "A worker's lease, renewed every third of it: a worker silent for this long counts as dead, and any process records its executions as interrupted.",
+        Allowed(least=1, most=3600),
+    )
     max_concurrent_executions: int = _setting(
-        8, "Executions running at once; more wait as `queued` (FIFO).", Allowed(least=1, most=1000)
+        8, "Executions running at once across all processes; more wait as `queued` (FIFO).", Allowed(least=1, most=1000)
     )
     max_active_executions_per_user: int = _setting(
         20,

@@ -13,6 +13,7 @@ import gevent.event
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from . import create_app, startup
+from . import shutdown as shutdown_app
 from .config import Settings
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,8 @@ RESERVED_DESCRIPTORS = 128
 OPEN_FILES_GOAL = 65536  # the soft limit is raised this far when the hard limit allows
 
 
-def serve(host: str | None = None, port: int | None = None) -> int:
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+def serve(host: str | None = None, port: int | None = None, role: str | None = None) -> int:
+    overrides = {k: v for k, v in (("host", host), ("port", port), ("role", role)) if v is not None}
     app = create_app(overrides)
     settings = app.config["BOLTDECK_SETTINGS"]
     startup(app)
@@ -37,7 +38,7 @@ def serve(host: str | None = None, port: int | None = None) -> int:
             return
         stopping.set()
         log.info("shutting down: interrupting running executions, closing streams")
-        app.extensions["boltdeck"].executions.shutdown(timeout=SHUTDOWN_GRACE_SECONDS)
+        shutdown_app(app, timeout=SHUTDOWN_GRACE_SECONDS)
         server.stop(timeout=2)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -45,6 +46,21 @@ def serve(host: str | None = None, port: int | None = None) -> int:
     server.start()
     print(f"Boltdeck listening on http://{settings.host}:{server.server_port}", flush=True)
     server.serve_forever()
+    return 0
+
+
+def run_runner() -> int:
+    """`boltdeck runner`: run queued executions (no HTTP) until SIGTERM/SIGINT, then leave in order."""
+    app = create_app({"role": "runner"})
+    startup(app)
+    stopping = gevent.event.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(sig, stopping.set)
+    worker = app.extensions["boltdeck"].worker
+    print(f"Boltdeck runner {worker.id} (pid {worker.pid}) ready", flush=True)
+    stopping.wait()
+    log.info("runner shutting down: interrupting the executions it runs")
+    shutdown_app(app, timeout=SHUTDOWN_GRACE_SECONDS)
     return 0
 
 

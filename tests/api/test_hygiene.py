@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from boltdeck.storage.schema import CURRENT_VERSION
+
 from ..conftest import ADMIN, SCENARIO_PROJECT, LiveServer, boltdeck_cli
 from ..streaming.sse_client import SSEStream
 
@@ -151,7 +153,7 @@ def test_tokens_issued_before_the_upgrade_never_expire(tmp_path):
         db.execute("ALTER TABLE api_tokens DROP COLUMN expires_at")
         db.execute("UPDATE schema_version SET version = 3")
     db.close()
-    assert "schema version 4" in boltdeck_cli(live.env, "db", "upgrade", cwd=tmp_path)
+    assert f"schema version {CURRENT_VERSION}" in boltdeck_cli(live.env, "db", "upgrade", cwd=tmp_path)
     live.start()
     try:
         assert _me(live, live.token).status_code == 200

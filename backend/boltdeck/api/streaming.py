@@ -131,4 +131,33 @@ def _frame(event: StoredEvent) -> bytes:
 @bp.get("/streaming/stats")
 @requires("read")
 def streaming_stats():
-    return services().streams.snapshot()
+    """This worker's figures; with `scope=cluster`, also every live worker's (as of its last heartbeat) and their sums."""
+    found = services()
+    scope = request.args.get("scope", "worker")
+    if scope not in ("worker", "cluster"):
+        raise ValidationError("scope must be worker or cluster", details={"scope": ["must be worker or cluster"]})
+    here = {**found.streams.snapshot(), "worker": found.worker.describe()}
+    if scope == "worker":
+        return here
+    workers = []
+    for record in found.executions.cluster.live_workers():
+        live = record["id"] == found.worker.id
+        stats = here if live else (record["stats"] or {})
+        workers.append(
+            {
+                "worker": {k: record[k] for k in ("id", "host", "pid", "role")},
+                "leaseUntil": record["lease_until"],
+                **{k: v for k, v in stats.items() if k != "worker"},
+            }
+        )
+    return {**here, "workers": workers, "cluster": _sums(workers)}
+
+
+def _sums(workers: list[dict]) -> dict:
+    return {
+        "workers": len(workers),
+        "activeExecutions": sum(w.get("activeExecutions", 0) for w in workers),
+        "subscribers": sum(w.get("subscribers", {}).get("total", 0) for w in workers),
+        "eventsPublished": sum(w.get("eventsPublished", 0) for w in workers),
+        "slowSubscriberRereads": sum(w.get("slowSubscriberRereads", 0) for w in workers),
+    }

@@ -1,4 +1,11 @@
-"""ExecutionService: start, queue, run, cancel, time out, rerun and recover executions."""
+"""ExecutionService: start, queue, run, cancel, time out, rerun and recover executions.
+
+Several processes may share one store (docs/deployment.md). Starting stores the execution
+as `queued` in the shared queue and tells the runners; a runner claims it (cluster.store)
+and becomes its owner, the only process that runs it and writes its log. Cancel, sent to
+any process, reaches the owner through a stop request in the store and a notice. An owner
+whose lease expired is dead: any process records its executions as interrupted.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +26,9 @@ from ..bolt.cli import BoltCli, bolt_environment
 from ..bolt.lines import take_text
 from ..bolt.reaper import GroupReaper
 from ..bolt.runner import BoltProcess, kill_orphans
+from ..cluster import ClusterStore, Worker
 from ..config import Settings
-from ..errors import ConflictError, NotFoundError, RateLimitedError, StorageError, ValidationError
+from ..errors import BoltdeckError, ConflictError, NotFoundError, RateLimitedError, StorageError, ValidationError
 from ..storage.store import ExecutionFilter, ExecutionStore
 from ..streaming.manager import StreamingExecutionManager
 from . import model
@@ -33,52 +41,6 @@ EXECUTION_ENV_MARKER = "BOLTDECK_EXECUTION_ID"
 # each); every try also waits up to BOLTDECK_DATABASE_BUSY_SECONDS for a lock by itself.
 FINISH_ATTEMPTS = 3
 FINISH_PAUSE_SECONDS = 0.5
-
-
-class SlotQueue:
-    """At most `limit` executions run at once; the rest wait in FIFO order."""
-
-    @dataclass
-    class _Waiter:
-        execution_id: str
-        ready: gevent.event.Event = field(default_factory=gevent.event.Event)
-        cancelled: bool = False
-
-    def __init__(self, limit: int):
-        self.limit = max(1, limit)
-        self.running = 0
-        self._waiting: deque[SlotQueue._Waiter] = deque()
-
-    def acquire(self, execution_id: str) -> bool:
-        """Block until a slot is free; False when the wait was cancelled."""
-        if self.running < self.limit and not self._waiting:
-            self.running += 1
-            return True
-        waiter = self._Waiter(execution_id)
-        self._waiting.append(waiter)
-        waiter.ready.wait()
-        return not waiter.cancelled
-
-    def release(self) -> None:
-        if self._waiting:
-            self._waiting.popleft().ready.set()  # the slot passes straight to the next in line
-        else:
-            self.running -= 1
-
-    def discard(self, execution_id: str) -> bool:
-        for waiter in self._waiting:
-            if waiter.execution_id == execution_id:
-                self._waiting.remove(waiter)
-                waiter.cancelled = True
-                waiter.ready.set()
-                return True
-        return False
-
-    def position(self, execution_id: str) -> int | None:
-        for i, waiter in enumerate(self._waiting):
-            if waiter.execution_id == execution_id:
-                return i + 1
-        return None
 
 
 @dataclass
@@ -94,17 +56,27 @@ class _Runtime:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     bolt_errors: int = 0
     created_by: str | None = None
+    lost: bool = False  # another process took the execution over (this one's lease had expired)
 
 
 class ExecutionService:
-    def __init__(self, settings: Settings, store: ExecutionStore, bolt: BoltCli, streams: StreamingExecutionManager):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ExecutionStore,
+        bolt: BoltCli,
+        streams: StreamingExecutionManager,
+        worker: Worker,
+    ):
         self.settings = settings
         self.store = store
+        self.cluster = ClusterStore(store)
+        self.worker = worker
         self.bolt = bolt
         self.streams = streams
-        self.slots = SlotQueue(settings.max_concurrent_executions)
-        self._runtimes: dict[str, _Runtime] = {}
-        self._starting: Counter[str] = Counter()  # per user: starts past the limit check, not yet in _runtimes
+        self._runtimes: dict[str, _Runtime] = {}  # the executions this process owns
+        self._held: dict[str, Plan] = {}  # plans started here and not claimed yet (Sensitive values live only here)
+        self._starting: Counter[str] = Counter()  # per user: starts past the limit check, not yet stored
         self._accepting = True
         self._reaper = GroupReaper()  # starts its watchdog process on first use
 
@@ -130,6 +102,14 @@ class ExecutionService:
             plan = make_plan(kind, request, self.bolt)
             if authorize is not None:
                 authorize(plan)
+            if plan.has_sensitive and not self.worker.runs_executions:
+                raise ConflictError(
+                    "this Boltdeck process only serves the web (role web) and cannot hold Sensitive task "
+                    "parameters for a runner, since they are never stored: send the request to a process "
+                    "started with `boltdeck serve`",
+                    code="sensitive_parameters_need_runner",
+                    status=503,
+                )
             execution_id = uuid.uuid4().hex
             row = {
                 "id": execution_id,
@@ -145,12 +125,7 @@ class ExecutionService:
                 "created_at": model.utcnow(),
                 "created_by": created_by,
             }
-            self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
-            recorder = self._recorder(execution_id, next_seq=1)
-            self._runtimes[execution_id] = _Runtime(plan, recorder, deadline=timeout, created_by=created_by)
-        recorder.event(
-            "start",
-            {
+            start = {
                 "kind": kind,
                 "status": model.QUEUED,
                 "targets": plan.targets,
@@ -158,9 +133,22 @@ class ExecutionService:
                 "expertMode": row["expert_mode"],
                 "timeoutSeconds": timeout,
                 "parentId": row["parent_id"],
-            },
-        )
-        gevent.spawn(self._run, execution_id)
+            }
+            pinned = self.worker.id if plan.has_sensitive else None
+            self._held[execution_id] = plan  # before it is claimable: a local runner takes it from here
+
+            def store_and_enqueue() -> None:
+                self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
+                self.cluster.enqueue(execution_id, pinned_to=pinned)
+
+            try:
+                EventLog(self.store, self.streams.publish, execution_id).append_all(
+                    [("start", start)], alongside=store_and_enqueue
+                )
+            except BaseException:
+                self._held.pop(execution_id, None)
+                raise
+        self.streams.broker.notify("work", {})
         return self.store.get_execution(execution_id)
 
     def _timeout_for(self, request: dict[str, Any]) -> float:
@@ -184,7 +172,7 @@ class ExecutionService:
             yield
             return
         limit = self.settings.max_active_executions_per_user
-        active = self._starting[user] + sum(1 for r in self._runtimes.values() if r.created_by == user)
+        active = self._starting[user] + self.cluster.active_for_user(user)  # across every process
         if active >= limit:
             raise RateLimitedError(
                 f"you have {active} executions queued or running, the most one user may have; "
@@ -236,19 +224,49 @@ class ExecutionService:
         )
 
     # running ----------------------------------------------------------------------------
-    def _run(self, execution_id: str) -> None:
-        runtime = self._runtimes[execution_id]
+    def run_claimed(self, execution_id: str) -> None:
+        """Run an execution this process has just claimed from the queue, to its final status."""
+        try:
+            runtime = self._runtime_for(execution_id)
+        except Exception as exc:  # its record or plan cannot be had: it ends failed, with the reason
+            self._fail_unplannable(execution_id, exc)
+            return
+        self._run(execution_id, runtime)
+
+    def _runtime_for(self, execution_id: str) -> _Runtime:
+        """The claimed execution's runtime: the plan held since it started here, or planned again from the store."""
+        record = self.require(execution_id)
+        plan = self._held.pop(execution_id, None)
+        if plan is None:
+            request = dict(record["request"])
+            if request.pop("hasSensitive", False):
+                raise ConflictError(
+                    "its Sensitive task parameters were held in memory by the process it was started on, "
+                    "which is gone (they are never stored)",
+                    code="sensitive_parameters",
+                )
+            plan = make_plan(record["kind"], request, self.bolt)
+        recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
+        runtime = _Runtime(plan, recorder, deadline=record["timeout_seconds"], created_by=record["created_by"])
+        self._runtimes[execution_id] = runtime  # from here on a cancel notice finds it
+        runtime.stop_reason = self.cluster.owned(self.worker.id).get(execution_id)  # cancelled while claimed
+        return runtime
+
+    def _fail_unplannable(self, execution_id: str, exc: Exception) -> None:
+        log.warning("execution %s cannot run: %s", execution_id, exc)
+        message = exc.message if isinstance(exc, BoltdeckError) else f"{type(exc).__name__}: {exc}"
+        error = {"kind": "boltdeck/plan-error", "issueCode": None, "message": f"cannot run: {message}"}
+        try:
+            self._record_without_run(execution_id, model.FAILED, error)
+        except Exception:
+            log.exception("execution %s: recording that it cannot run failed", execution_id)
+
+    def _run(self, execution_id: str, runtime: _Runtime) -> None:
         exit_code: int | None = None
         try:
-            if not self.slots.acquire(execution_id):
-                self._finish(execution_id, runtime, None)
-                return
-            try:
-                if runtime.stop_reason is None:
-                    with params_handed_over(runtime.plan) as runtime.plan:  # the file goes however bolt ends
-                        exit_code = self._run_bolt(execution_id, runtime)
-            finally:
-                self.slots.release()
+            if runtime.stop_reason is None:
+                with params_handed_over(runtime.plan) as runtime.plan:  # the file goes however bolt ends
+                    exit_code = self._run_bolt(execution_id, runtime)
             self._finish(execution_id, runtime, exit_code)
         except Exception:  # the execution must still reach a final status
             log.exception("execution %s crashed", execution_id)
@@ -339,15 +357,18 @@ class ExecutionService:
         complete: dict[str, Any] = {"status": runtime.stop_reason or model.FAILED, "exitCode": exit_code}
         recorded = False
         try:
+            if runtime.lost:  # its new owner records the end; nothing here may write to its log
+                return
             complete = self._ending(runtime, exit_code, crashed)
             recorded = self._record_end(execution_id, runtime, complete)
         except Exception:  # the run greenlet must neither die silently nor leave followers waiting
             log.exception("execution %s: recording its end crashed", execution_id)
         finally:
-            if not recorded:  # every stream still ends; the row stays queued/running for recover()
+            if not recorded and not runtime.lost:  # every stream still ends; the row stays for recovery
                 runtime.recorder.log.announce("complete", {**complete, "recorded": False})
             runtime.done.set()
             self._runtimes.pop(execution_id, None)
+            self.streams.broker.notify("work", {})  # a slot is free: the next queued execution may start
 
     def _ending(self, runtime: _Runtime, exit_code: int | None, crashed: bool) -> dict[str, Any]:
         """The data of the `complete` event, without its duration."""
@@ -400,72 +421,124 @@ class ExecutionService:
 
     # control ----------------------------------------------------------------------------
     def cancel(self, execution_id: str) -> dict[str, Any]:
-        """Cancel a queued or running execution; a finished one is a 409."""
+        """Cancel a queued or running execution, whichever process runs it; a finished one is a 409."""
         record = self.require(execution_id)
-        runtime = self._runtimes.get(execution_id)
-        if record["status"] in model.FINAL or runtime is None:
+        if record["status"] in model.FINAL:
             raise ConflictError(
                 f"execution is already {record['status']}", code="not_cancellable", details={"status": record["status"]}
             )
-        self._stop(execution_id, runtime, model.CANCELLED)
-        runtime.done.wait(self.settings.kill_grace_seconds + 1)  # answer with the final state
-        return self.store.get_execution(execution_id)
+        runtime = self._runtimes.get(execution_id)
+        if runtime is not None:
+            self.stop_owned(execution_id, model.CANCELLED)
+            runtime.done.wait(self.settings.kill_grace_seconds + 1)  # answer with the final state
+        elif self.cluster.claim(execution_id, self.worker.id):  # still waiting in the queue: it ends here
+            self._held.pop(execution_id, None)
+            self._record_without_run(execution_id, model.CANCELLED)
+        else:  # its owner is another process: ask it, and wait for it to record the end
+            self.cluster.request_stop(execution_id, model.CANCELLED)
+            self.streams.broker.notify("cancel", {"executionId": execution_id})
+            self.wait(execution_id, self.settings.kill_grace_seconds + 2)
+        return self.require(execution_id)
 
-    def _stop(self, execution_id: str, runtime: _Runtime, reason: str) -> None:
+    def stop_owned(self, execution_id: str, reason: str) -> bool:
+        """Stop an execution this process runs (a cancel notice, a stop request, shutdown); False if not ours."""
+        runtime = self._runtimes.get(execution_id)
+        if runtime is None:
+            return False
         if runtime.stop_reason is None:
             runtime.stop_reason = reason
-        if self.slots.discard(execution_id):
-            return
         if runtime.process is not None:
             gevent.spawn(runtime.process.terminate, self.settings.kill_grace_seconds)
+        return True
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    def owned_ids(self) -> list[str]:
+        return list(self._runtimes)
+
+    def lose(self, execution_id: str) -> None:
+        """Another process took this execution over (our lease had lapsed): kill its Bolt, record nothing."""
+        runtime = self._runtimes.get(execution_id)
+        if runtime is not None:
+            log.error("execution %s was taken over by another process; stopping its bolt here", execution_id)
+            runtime.lost = True
+            self.stop_owned(execution_id, model.INTERRUPTED)
 
     def wait(self, execution_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """The record once final, or as it is after `timeout`; follows the owner wherever it runs."""
         runtime = self._runtimes.get(execution_id)
         if runtime is not None:
             runtime.done.wait(timeout)
-        return self.require(execution_id)
+            return self.require(execution_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        subscription = self.streams.broker.subscribe(execution_id, 16)
+        try:
+            while True:
+                record = self.require(execution_id)  # read after subscribing: no `complete` slips between
+                left = None if deadline is None else deadline - time.monotonic()
+                if record["status"] in model.FINAL or (left is not None and left <= 0):
+                    return record
+                subscription.get(min(left, 1.0) if left is not None else 1.0)
+        finally:
+            subscription.close()
 
     def shutdown(self, timeout: float) -> None:
-        """Stop accepting runs; stop running ones and record them as interrupted."""
+        """Stop accepting runs; stop the ones this process runs and record them as interrupted.
+
+        Queued executions stay queued for another runner (or this one's next start), except
+        those whose Sensitive parameters only this process held: they end interrupted.
+        """
         self._accepting = False
         runtimes = list(self._runtimes.items())
-        for execution_id, runtime in runtimes:
-            self._stop(execution_id, runtime, model.INTERRUPTED)
+        for execution_id, _ in runtimes:
+            self.stop_owned(execution_id, model.INTERRUPTED)
+        for execution_id, plan in list(self._held.items()):
+            if plan.has_sensitive and self.cluster.claim(execution_id, self.worker.id):
+                self._held.pop(execution_id, None)
+                self._record_without_run(execution_id, model.INTERRUPTED)
         deadline = time.monotonic() + timeout
         for _, runtime in runtimes:
             runtime.done.wait(max(0.0, deadline - time.monotonic()))
         self._reaper.close()
 
-    def recover(self) -> list[str]:
-        """Mark executions left queued/running by a dead server as interrupted; kill their orphans."""
-        ids = self.store.unfinished_execution_ids()
-        if ids:
-            killed = kill_orphans(EXECUTION_ENV_MARKER, set(ids))
-            log.warning("recovering %d interrupted executions (killed %d orphaned processes)", len(ids), killed)
-        for execution_id in ids:
-            try:
-                self._recover_one(execution_id)
-            except StorageError as exc:  # one unwritable row must not stop the server from starting
-                log.error("execution %s stays unfinished until the next start: %s", execution_id, exc)
-        return ids
+    def recover(self, execution_id: str, previous_owner: str | None, same_host: bool) -> bool:
+        """Record an execution whose owner is dead as interrupted; False when another process got it first.
 
-    def _recover_one(self, execution_id: str) -> None:
-        """Record one execution a dead server left as interrupted, with its `complete` event."""
+        Bolt processes the dead owner left on this host are killed first (its watchdog and the
+        parent-death signal normally did that already).
+        """
+        if not self.cluster.take_over(execution_id, previous_owner, self.worker.id):
+            return False
+        if same_host:
+            killed = kill_orphans(EXECUTION_ENV_MARKER, {execution_id})
+            if killed:
+                log.warning("execution %s: killed %d processes its dead owner left", execution_id, killed)
+        log.warning("execution %s: its owner %s is gone; recording it as interrupted", execution_id, previous_owner)
+        self._record_without_run(execution_id, model.INTERRUPTED)
+        return True
+
+    def _record_without_run(self, execution_id: str, status: str, error: dict[str, Any] | None = None) -> None:
+        """Record the end of an execution this process owns but does not run (cancelled queued, recovered)."""
         record = self.require(execution_id)
         recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
+        if error is not None:
+            recorder.event("error", error)
         finished = model.utcnow()
         duration_ms = model.ms_between(record.get("started_at") or record["created_at"], finished)
         summary = model.summarize(self.store.get_results(execution_id), record["targets"])
-        complete = {"status": model.INTERRUPTED, "exitCode": None, "durationMs": duration_ms, "summary": summary}
+        complete = {"status": status, "exitCode": None, "durationMs": duration_ms, "summary": summary}
         self._set_status(
             execution_id,
             recorder,
-            model.INTERRUPTED,
+            status,
             complete=complete,
             finished_at=finished,
             duration_ms=duration_ms,
             summary=summary,
         )
+        self.streams.broker.notify("work", {})
 
     # reading ----------------------------------------------------------------------------
     def require(self, execution_id: str) -> dict[str, Any]:
@@ -481,7 +554,7 @@ class ExecutionService:
         return len(self._runtimes)
 
     def queue_position(self, execution_id: str) -> int | None:
-        return self.slots.position(execution_id)
+        return self.cluster.queue_position(execution_id)
 
     def _recorder(self, execution_id: str, next_seq: int) -> OutputRecorder:
         event_log = EventLog(self.store, self.streams.publish, execution_id, next_seq)

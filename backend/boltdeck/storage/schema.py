@@ -41,6 +41,10 @@ executions = Table(
     Column("summary", Text),  # JSON
     Column("error", Text),
     Column("created_by", String(64)),  # the user who started it (schema version 2)
+    # Schema version 5: the worker running it (workers.id; NULL while queued and unclaimed),
+    # and a stop asked for by any process (`cancelled`), which the owner carries out.
+    Column("owner", String(32)),
+    Column("stop_requested", String(16)),
     Index("ix_executions_created", "created_at"),
     Index("ix_executions_status_created", "status", "created_at"),
     Index("ix_executions_kind_created", "kind", "created_at"),
@@ -134,6 +138,31 @@ audit_events = Table(
     Index("ix_audit_user_at", "user", "at"),
 )
 
+# Schema version 5: the processes that serve and run executions, each with a lease it renews.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random per process start
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("boot_id", String(64), nullable=False),  # the host's boot: a pid is only unique within one
+    Column("role", String(16), nullable=False),  # all | web | runner
+    Column("started_at", String(32), nullable=False),
+    Column("lease_until", Float, nullable=False),  # Unix time; past it, the worker counts as dead
+    Column("stats", Text),  # JSON: its streaming figures, for the cluster-wide stats
+)
+
+# Schema version 5: queued executions waiting for a runner, in submission order. A row goes
+# when a runner claims its execution; `pinned_to` names the only worker that may (one holding
+# Sensitive task parameters in memory, which are never stored).
+execution_queue = Table(
+    "execution_queue",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("execution_id", String(32), nullable=False, unique=True),
+    Column("pinned_to", String(32)),
+)
+
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 # Each migration moves the schema from version N-1 to N. Version 1 is the whole schema above;
@@ -157,13 +186,27 @@ def _add_token_expiry(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE api_tokens ADD COLUMN expires_at VARCHAR(32)")
 
 
-MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry]
+def _add_workers(conn: Connection) -> None:
+    """Version 5: workers with leases, execution owners and stop requests, and the shared queue."""
+    metadata.create_all(conn, tables=[workers, execution_queue])
+    present = {column["name"] for column in inspect(conn).get_columns("executions")}
+    for name, kind in (("owner", "VARCHAR(32)"), ("stop_requested", "VARCHAR(16)")):
+        if name not in present:  # absent unless the table was created from today's definition
+            conn.exec_driver_sql(f"ALTER TABLE executions ADD COLUMN {name} {kind}")
+
+
+MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry, _add_workers]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
+
+
+MIGRATION_LOCK_KEY = 0x6D696772  # "migr"; SQLite's write transactions are serialized anyway
 
 
 def migrate(engine: Engine) -> int:
     """Create the schema on an empty database or bring an older one up to date."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # processes starting together migrate one after the other
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         metadata.create_all(conn, tables=[schema_version])
         version = conn.execute(select(schema_version.c.version)).scalar()
         if version is None:
