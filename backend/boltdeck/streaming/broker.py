@@ -2,7 +2,8 @@
 
 InProcessBroker serves one process; RedisBroker (redis_broker.py) several. Events are stored
 before they are published, so the store stays the source of truth: a subscriber that sees a
-gap in seq, an overflow, or nothing for a heartbeat re-reads the store. Notices (`cancel`,
+gap in seq, an overflow or a broker reconnecting re-reads the store, and one idle for a
+heartbeat checks whether the store is ahead (manager.py). Notices (`cancel`,
 `work`) are best-effort wake-ups; whoever acts on one finds the truth in the store, and
 polls the store as well, so a lost notice only delays.
 """
@@ -16,17 +17,21 @@ from typing import Any, Callable, Protocol
 import gevent
 import gevent.event
 
+from ..storage.store import StoredEvent
+
 log = logging.getLogger(__name__)
 NoticeHandler = Callable[[dict[str, Any]], None]
-
-from ..storage.store import StoredEvent
 
 
 class Subscription(Protocol):
     closed: bool
 
     def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
-        """Wait for events; return (events in order, overflowed). Empty and False on timeout or close."""
+        """Wait for events; return (events in order, overflowed). Empty and False on timeout or close.
+
+        `overflowed` says events may have been missed (a full queue, a broker that lost its
+        connection): the reader re-reads the store from its last seq.
+        """
 
     def close(self) -> None:
         """Unsubscribe; safe from any greenlet or event-loop callback, and wakes a waiting get()."""
@@ -70,6 +75,11 @@ class _QueueSubscription:
             self._queue.clear()
             self._overflowed = True
         self._queue.append(event)
+        self._wakeup.set()
+
+    def request_reread(self) -> None:
+        """Make the reader re-read the store (it may have missed events), keeping what is queued."""
+        self._overflowed = True
         self._wakeup.set()
 
     def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
@@ -121,6 +131,15 @@ class InProcessBroker:
             for subscription in tuple(subscriptions):
                 subscription.close()
         self._handlers.clear()
+
+    def request_reread(self, execution_id: str | None = None) -> None:
+        """Make this execution's subscriptions (None: all) re-read the store at their next get()."""
+        if execution_id is None:
+            subscriptions = [s for group in self._subscribers.values() for s in group]
+        else:
+            subscriptions = list(self._subscribers.get(execution_id, ()))
+        for subscription in subscriptions:
+            subscription.request_reread()
 
     def _remove(self, subscription: _QueueSubscription) -> None:
         subscribers = self._subscribers.get(subscription.execution_id)

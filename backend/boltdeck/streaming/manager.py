@@ -157,8 +157,12 @@ class StreamingExecutionManager:
                 # not be stored (the store failing at the end) must still end the stream
                 events = chain(self._read_from_store(execution_id, last), events)
             elif not events:
-                yield HEARTBEAT
-                continue
+                if self.store.last_seq(execution_id) <= last:
+                    yield HEARTBEAT
+                    continue
+                # idle, yet the store is ahead: a message was lost between processes (a
+                # broker outage, a dropped `complete`), which costs one idle interval, no more
+                events = self._read_from_store(execution_id, last)
             for event in events:
                 if event.seq <= last:
                     continue
