@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench bench-quick browser-deps
+.PHONY: install run test bench bench-quick browser-deps service-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ run: $(BIN)/.installed-serve
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(BIN)/.installed-test browser-deps
+# The scale-out tests start their own PostgreSQL, Redis and nginx from Debian's packages
+# (without them those tests skip, each saying what to install).
+service-deps:
+	@command -v redis-server >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server nginx >/dev/null; }
+
+test: $(BIN)/.installed-test browser-deps service-deps
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed-test
