@@ -42,12 +42,26 @@ class Coordinator:
         broker.on_notice("work", lambda _message: self._wake.set())
         broker.on_notice("cancel", self._on_cancel)
         self._running = True
+        self._warn_without_broker()
         recovered = self.sweep()
         self._greenlets.append(gevent.spawn(self._keep_lease))
         if self.worker.runs_executions:
             self._wake.set()  # executions may be waiting already
             self._greenlets.append(gevent.spawn(self._dispatch))
         return recovered
+
+    def _warn_without_broker(self) -> None:
+        """Several processes on one database need a shared broker: say so when there is none."""
+        if getattr(self.executions.streams.broker, "shared", False):
+            return
+        others = [w for w in self.cluster.live_workers() if w["id"] != self.worker.id]
+        if others:
+            names = ", ".join(f"pid {w['pid']} on {w['host']}" for w in others)
+            log.warning(
+                "other Boltdeck processes use this database (%s) but BOLTDECK_BROKER_URL is empty: streams of "
+                "executions another process runs advance only once per heartbeat; set it to a Redis URL",
+                names,
+            )
 
     def stop(self) -> None:
         """Stop the loops and end the lease, so that others recover what is left at once."""

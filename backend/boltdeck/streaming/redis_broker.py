@@ -100,6 +100,8 @@ class RedisBroker(InProcessBroker):
     constructor connects (ConfigError for a bad URL); close() at shutdown.
     """
 
+    shared = True  # reaches other processes (the in-process broker does not)
+
     def __init__(self, url: str, worker_id: str, max_carried_chars: int = MAX_CARRIED_CHARS):
         super().__init__()
         self._redis = open_redis(url)
