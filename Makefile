@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench bench-quick browser-deps service-deps
+.PHONY: install run test bench bench-quick browser-deps service-deps test-postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ service-deps:
 
 test: $(BIN)/.installed-test browser-deps service-deps
 	$(BIN)/pytest
+
+# The API and streaming suites again, every live server on its own PostgreSQL database (tests/pg.py).
+test-postgres: $(BIN)/.installed-test service-deps
+	BOLTDECK_TEST_DATABASE=postgresql $(BIN)/pytest tests/api tests/streaming
 
 bench: $(BIN)/.installed-test
 	$(BIN)/python -m bench

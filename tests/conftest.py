@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from .pg import fresh_database_url, on_postgres
 from .streaming.sse_client import close_open_streams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +31,16 @@ REAL_BOLT_MISSING = (
 
 
 def server_env(tmp_path: Path, **settings) -> dict[str, str]:
-    """Environment for a Boltdeck process: its own SQLite file, the double, the test project."""
+    """Environment for a Boltdeck process: its own database, the double, the test project.
+
+    The database is a SQLite file in tmp_path, or a new PostgreSQL database when the tests run
+    with BOLTDECK_TEST_DATABASE=postgresql (see tests/pg.py for which server).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOLTDECK_")}
+    database_url = fresh_database_url() if on_postgres() else f"sqlite:///{tmp_path / 'boltdeck.sqlite3'}"
     env.update(
         {
-            "BOLTDECK_DATABASE_URL": f"sqlite:///{tmp_path / 'boltdeck.sqlite3'}",
+            "BOLTDECK_DATABASE_URL": database_url,
             "BOLTDECK_BOLT_BIN": str(BOLT_DOUBLE),
             "BOLTDECK_BOLT_PROJECT": str(TEST_PROJECT),
             "BOLTDECK_LOG_LEVEL": "WARNING",

@@ -82,7 +82,7 @@ class Settings:
     )
     database_url: str = _setting(
         "sqlite:///./var/boltdeck.sqlite3",
-        "SQLAlchemy URL of the store; default a SQLite file under ./var/.",
+        "The store: sqlite:///PATH (default: a file under ./var/) or postgresql://USER:PASSWORD@HOST:PORT/DB (pip install 'boltdeck[postgres]').",
         Allowed(non_empty=True),
     )
     database_busy_seconds: float = _setting(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from boltdeck.storage.schema import CURRENT_VERSION
 
 from ..conftest import ADMIN, SCENARIO_PROJECT, LiveServer, boltdeck_cli
+from ..pg import run_sql
 from ..streaming.sse_client import SSEStream
 
 JSON = {"Content-Type": "application/json"}
@@ -148,11 +147,8 @@ def test_tokens_issued_before_the_upgrade_never_expire(tmp_path):
     live = LiveServer(tmp_path)
     boltdeck_cli(live.env, "users", "create", ADMIN, "--role", "admin", stdin="a long enough password\n", cwd=tmp_path)
     live.token = boltdeck_cli(live.env, "tokens", "create", "--user", ADMIN, cwd=tmp_path).strip()
-    database = Path(live.env["BOLTDECK_DATABASE_URL"].removeprefix("sqlite:///"))
-    with sqlite3.connect(database) as db:  # what version 3 had
-        db.execute("ALTER TABLE api_tokens DROP COLUMN expires_at")
-        db.execute("UPDATE schema_version SET version = 3")
-    db.close()
+    run_sql(live.env["BOLTDECK_DATABASE_URL"], "ALTER TABLE api_tokens DROP COLUMN expires_at")  # what version 3 had
+    run_sql(live.env["BOLTDECK_DATABASE_URL"], "UPDATE schema_version SET version = 3")
     assert f"schema version {CURRENT_VERSION}" in boltdeck_cli(live.env, "db", "upgrade", cwd=tmp_path)
     live.start()
     try:

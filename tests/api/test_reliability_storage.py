@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -18,24 +17,13 @@ import requests
 from boltdeck.storage.schema import CURRENT_VERSION
 
 from ..conftest import ADMIN, ADMIN_PASSWORD, boltdeck_cli, server_env
+from ..pg import foreign_write_lock, sqlite_only
 from ..streaming.sse_client import SSEStream
 from .helpers import events_of, processes_of, wait_until
 
 
 def _db_path(env: dict[str, str]) -> Path:
     return Path(env["BOLTDECK_DATABASE_URL"].removeprefix("sqlite:///"))
-
-
-@contextmanager
-def foreign_write_lock(db_path: Path):
-    """Hold the database's write lock from another connection, as another process would."""
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 def _start(live, command: str, **extra) -> str:
@@ -76,7 +64,7 @@ def test_end_refused_by_the_store_still_ends_every_stream_and_is_recovered(make_
     assert wait_until(lambda: processes_of(execution_id), 10), "bolt never started"
     follower = SSEStream(f"{live.url}/api/executions/{execution_id}/stream", headers=live.auth, timeout=20)
     try:
-        with foreign_write_lock(_db_path(live.env)):  # held through the timeout and the whole end
+        with foreign_write_lock(live.env["BOLTDECK_DATABASE_URL"]):  # held through the timeout and the whole end
             events = _follow(follower, until="complete", seconds=15)
             assert live.api("GET", f"/api/executions/{execution_id}").json()["status"] == "running"
     finally:
@@ -102,7 +90,7 @@ def test_server_answers_while_another_process_holds_the_database_lock(make_serve
     command = "for i in $(seq 1 60); do echo line-$i; sleep 0.05; done"
     execution_id = _start(live, command, expertMode=True)
     assert wait_until(lambda: any(e["type"] == "stdout" for e in events_of(live, execution_id)), 10)
-    with foreign_write_lock(_db_path(live.env)):
+    with foreign_write_lock(live.env["BOLTDECK_DATABASE_URL"]):
         time.sleep(0.3)  # an append is waiting for the lock by now
         slowest = max(_timed_health(live) for _ in range(5))
         time.sleep(0.5)
@@ -173,6 +161,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "boltdeck", *args], env=env, capture_output=True, text=True)
 
 
+@sqlite_only("builds a version 1 SQLite file, looks for sqlite_stat1 (tests/postgres covers PostgreSQL)")
 def test_cli_refuses_an_outdated_database_until_db_upgrade(tmp_path):
     """Bug: `boltdeck users`/`tokens` migrated whatever database they met, possibly one a live
     server was using. Now they refuse an outdated one and say to run `boltdeck db upgrade`."""
@@ -194,6 +183,7 @@ def test_cli_refuses_an_outdated_database_until_db_upgrade(tmp_path):
     assert "alice\tadmin" in boltdeck_cli(env, "users", "list")
 
 
+@sqlite_only("ANALYZE statistics (sqlite_stat1) are SQLite's; PostgreSQL keeps its own")
 def test_cli_commands_never_analyze_the_database(tmp_path):
     """Bug: every `boltdeck users`/`tokens` command ran ANALYZE, which takes the database's write
     lock, against the live database. A fresh install still gets its schema from the first one."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import ROOT, TEST_PROJECT, LiveServer
+from ..pg import database_text, on_postgres
 
 from .helpers import events_of, processes_of, wait_until
 
@@ -163,7 +164,10 @@ def _assert_nowhere(server: LiveServer, execution_id: str, secret: str) -> None:
     (run,) = [e for e in json.loads(answers["audit"])["items"] if e["action"] == "run"]
     assert run["detail"]["request"]["params"]["secret"] == REDACTED and REDACTED in run["detail"]["commandLine"]
     files = [p for p in server.tmp_path.rglob("*") if p.is_file()]
-    assert any(p.name.startswith("boltdeck.sqlite3") for p in files)
+    if on_postgres():  # the database is not among the files: every row of every table
+        assert secret not in database_text(server.env["BOLTDECK_DATABASE_URL"])
+    else:
+        assert any(p.name.startswith("boltdeck.sqlite3") for p in files)
     assert [str(p) for p in files if secret.encode() in p.read_bytes()] == []
 
 

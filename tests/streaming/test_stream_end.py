@@ -11,6 +11,7 @@ import requests
 import websocket
 
 from ..api.helpers import events_of, wait_until
+from ..pg import sqlite_only
 from .sse_client import SSEStream
 
 IDLE = "sleep 30"
@@ -161,6 +162,7 @@ def test_websocket_after_past_the_end_of_a_running_log_is_refused(server):
     _cancel(server, execution_id)
 
 
+@sqlite_only("stores invalid UTF-8 in an event, which PostgreSQL refuses to store")
 def test_websocket_storage_error_is_reported_and_the_socket_stays_usable(make_server):
     """Bug: a storage error while forwarding a subscription ended it silently: the client waited forever.
 

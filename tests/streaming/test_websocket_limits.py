@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import select
 import socket
-import sqlite3
 import struct
 
 import websocket
+
+from ..pg import run_sql
 
 MIB = 1024 * 1024
 
@@ -147,14 +148,11 @@ def test_websocket_handler_failure_closes_1011_not_an_http_500(make_server):
     socket's credential is checked again)."""
     live = make_server()
     ws = _connect(live)
-    database = sqlite3.connect(live.env["BOLTDECK_DATABASE_URL"].removeprefix("sqlite:///"))
     try:
-        database.execute("ALTER TABLE api_tokens RENAME TO api_tokens_gone")
-        database.commit()
+        run_sql(live.env["BOLTDECK_DATABASE_URL"], "ALTER TABLE api_tokens RENAME TO api_tokens_gone")
         ws.send(json.dumps({"type": "subscribe", "executionId": "0" * 32}))
         code, reason, messages = _close_frame(ws)
     finally:
-        database.close()
         _hang_up(ws)
     assert code == 1011 and reason == "internal server error" and messages == []
     assert "WebSocket handler failed" in live.log_path.read_text()

@@ -89,6 +89,7 @@ class Coordinator:
         if not self.cluster.renew(self.worker.id, self.lease_seconds, self._stats()):
             log.error("this worker's record was removed as dead; registering again")
             self.cluster.register(self.worker, utcnow(), self.lease_seconds)
+        self.executions.forget_held_elsewhere()
         owned = self.cluster.owned(self.worker.id)
         for execution_id in self.executions.owned_ids():
             if execution_id not in owned:  # taken over while our lease had lapsed, or already final

@@ -197,6 +197,15 @@ class ClusterStore:
         with self._store.engine.connect() as conn:
             return {row.id: row.stop_requested for row in conn.execute(stmt)}
 
+    def taken_by_others(self, execution_ids: list[str], worker_id: str) -> list[str]:
+        """Those of these executions that another worker owns, or that are over."""
+        stmt = select(executions.c.id).where(
+            executions.c.id.in_(execution_ids),
+            (executions.c.owner != worker_id) | executions.c.status.not_in(_UNFINISHED),
+        )
+        with self._store.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def request_stop(self, execution_id: str, reason: str) -> None:
         with self._store.write() as conn:
             conn.execute(

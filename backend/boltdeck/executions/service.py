@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 
 import gevent
 import gevent.event
+import gevent.lock
 
 from ..bolt import parser
 from ..bolt.cli import BoltCli, bolt_environment
@@ -77,6 +78,7 @@ class ExecutionService:
         self._runtimes: dict[str, _Runtime] = {}  # the executions this process owns
         self._held: dict[str, Plan] = {}  # plans started here and not claimed yet (Sensitive values live only here)
         self._starting: Counter[str] = Counter()  # per user: starts past the limit check, not yet stored
+        self._admission = gevent.lock.Semaphore()  # the limit check and the place it takes, as one step
         self._accepting = True
         self._reaper = GroupReaper()  # starts its watchdog process on first use
 
@@ -135,7 +137,8 @@ class ExecutionService:
                 "parentId": row["parent_id"],
             }
             pinned = self.worker.id if plan.has_sensitive else None
-            self._held[execution_id] = plan  # before it is claimable: a local runner takes it from here
+            if self.worker.runs_executions:  # before it is claimable: this process's runner takes it from here
+                self._held[execution_id] = plan
 
             def store_and_enqueue() -> None:
                 self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
@@ -172,15 +175,19 @@ class ExecutionService:
             yield
             return
         limit = self.settings.max_active_executions_per_user
-        active = self._starting[user] + self.cluster.active_for_user(user)  # across every process
-        if active >= limit:
-            raise RateLimitedError(
-                f"you have {active} executions queued or running, the most one user may have; "
-                "wait for one to finish or cancel one",
-                code="too_many_executions",
-                details={"limit": limit, "active": active, "setting": "BOLTDECK_MAX_ACTIVE_EXECUTIONS_PER_USER"},
-            )
-        self._starting[user] += 1
+        # One check at a time: on PostgreSQL the count's query yields to other greenlets, and a
+        # burst of requests would all read the same count before any of them took its place.
+        with self._admission:
+            starting = self._starting[user]  # read first: a start stored meanwhile counts twice, never not at all
+            active = starting + self.cluster.active_for_user(user)  # across every process
+            if active >= limit:
+                raise RateLimitedError(
+                    f"you have {active} executions queued or running, the most one user may have; "
+                    "wait for one to finish or cancel one",
+                    code="too_many_executions",
+                    details={"limit": limit, "active": active, "setting": "BOLTDECK_MAX_ACTIVE_EXECUTIONS_PER_USER"},
+                )
+            self._starting[user] += 1
         try:
             yield
         finally:
@@ -450,6 +457,12 @@ class ExecutionService:
         if runtime.process is not None:
             gevent.spawn(runtime.process.terminate, self.settings.kill_grace_seconds)
         return True
+
+    def forget_held_elsewhere(self) -> None:
+        """Drop the plans held for executions that another process claimed (or that ended)."""
+        if self._held:
+            for execution_id in self.cluster.taken_by_others(list(self._held), self.worker.id):
+                self._held.pop(execution_id, None)
 
     @property
     def accepting(self) -> bool:

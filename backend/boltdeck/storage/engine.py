@@ -1,58 +1,178 @@
-"""The database engine: every database error becomes StorageError; SQLite waits for locks cooperatively."""
+"""The database engine of SQLite or PostgreSQL: every database error becomes StorageError, and no
+wait for a lock, a connection or a query stalls the gevent loop.
+
+SQLite waits for other processes' locks in gevent sleeps (below). PostgreSQL goes through
+psycopg 3, which waits on its socket through the selectors module: once gevent has patched
+that (the `boltdeck` command does so first thing), every wait yields to other greenlets.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 import sqlite3
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
 import gevent
+from gevent import monkey
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 
-from ..errors import StorageError
+from ..errors import ConfigError, StorageError
+from ..redaction import mask_url
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_BUSY_SECONDS = 10.0
+SETTING = "BOLTDECK_DATABASE_URL"
+SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite"})
+POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+psycopg"})
+# Connections per process: 5 kept open, up to 15 more while busy. Four processes stay within
+# PostgreSQL's default max_connections (100); more greenlets than that wait for one cooperatively.
+POOL_SIZE, POOL_OVERFLOW = 5, 15
+CONNECT_TIMEOUT_SECONDS = 10  # libpq's default is forever: a dropped packet would hang start-up
 
 
 def make_engine(url: str, busy_seconds: float) -> Engine:
-    """An engine whose every database error becomes StorageError; SQLite waits for locks cooperatively."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # timeout 0: SQLite's own busy handler sleeps inside the C library, which freezes the
-        # whole gevent loop (an append once waited 1.46 s there, every request stalled);
-        # _CooperativeConnection waits in gevent sleeps instead. IMMEDIATE: the BEGIN that
-        # sqlite3 issues before a transaction's first write takes the write lock at once, so a
-        # transaction never has to upgrade a read snapshot (SQLITE_BUSY_SNAPSHOT, which no wait
-        # cures) and only that BEGIN (and COMMIT, outside WAL) can meet another process's lock.
-        engine = create_engine(
-            url,
-            connect_args={
-                "check_same_thread": False,
-                "timeout": 0,
-                "isolation_level": "IMMEDIATE",
-                "factory": _CooperativeConnection,
-            },
+    """An engine on a SQLite or PostgreSQL URL whose every database error becomes StorageError.
+
+    The URL is checked here, once, by connecting: a wrong scheme, a missing driver, an
+    unreachable server or refused credentials stop start-up with one line naming the setting,
+    and never the password.
+    """
+    parsed = _parse(url)
+    if parsed.drivername in SQLITE_SCHEMES:
+        engine = _sqlite_engine(url, parsed, busy_seconds)
+    elif parsed.drivername in POSTGRES_SCHEMES:
+        engine = _postgres_engine(url, parsed, busy_seconds)
+    elif parsed.get_backend_name() == "postgresql":
+        raise ConfigError(
+            f"{SETTING} must name PostgreSQL as postgresql://, with no driver: Boltdeck uses psycopg 3, "
+            f"the driver that cooperates with gevent; got {mask_url(url)}"
         )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
-            dbapi_conn.busy_seconds = busy_seconds
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        raise ConfigError(f"{SETTING} must be a sqlite:/// or postgresql:// URL, got {mask_url(url)}")
     event.listen(engine, "handle_error", _storage_error, retval=True)
+    try:
+        with engine.connect():
+            pass
+    except StorageError as exc:
+        engine.dispose()
+        raise StorageError(
+            f"cannot open the database that {SETTING} names ({mask_url(url)}): {_one_line(exc.__cause__ or exc)}",
+            code="database_unavailable",
+            status=503,
+        ) from exc
     return engine
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:  # their messages may quote the URL: ours masks it
+        raise ConfigError(f"{SETTING} is not a valid database URL: {mask_url(url)}") from exc
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(getattr(error, "orig", None) or error).split())
+
+
+def _sqlite_engine(url: str, parsed: URL, busy_seconds: float) -> Engine:
+    path = parsed.database
+    if path and path != ":memory:":
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the folder of {SETTING} ({mask_url(url)}): {exc.strerror}") from exc
+    # timeout 0: SQLite's own busy handler sleeps inside the C library, which freezes the
+    # whole gevent loop (an append once waited 1.46 s there, every request stalled);
+    # _CooperativeConnection waits in gevent sleeps instead. IMMEDIATE: the BEGIN that
+    # sqlite3 issues before a transaction's first write takes the write lock at once, so a
+    # transaction never has to upgrade a read snapshot (SQLITE_BUSY_SNAPSHOT, which no wait
+    # cures) and only that BEGIN (and COMMIT, outside WAL) can meet another process's lock.
+    engine = create_engine(
+        parsed,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": 0,
+            "isolation_level": "IMMEDIATE",
+            "factory": _CooperativeConnection,
+        },
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
+        dbapi_conn.busy_seconds = busy_seconds
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _postgres_engine(url: str, parsed: URL, busy_seconds: float) -> Engine:
+    """psycopg 3 whatever the URL says (`postgresql://` alone would mean psycopg2, which blocks gevent).
+
+    A statement waits for another transaction's lock up to busy_seconds (lock_timeout), and a
+    greenlet for a pooled connection as long; either way it then fails as storage_busy (503).
+    """
+    if parsed.drivername != "postgresql+psycopg":  # no other driver is accepted: see POSTGRES_SCHEMES
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        from psycopg import waiting  # SQLAlchemy would import psycopg too, with a less helpful error
+    except ImportError as exc:
+        raise ConfigError(
+            f"{SETTING} names a PostgreSQL database ({mask_url(url)}) but its driver, psycopg, "
+            "is not installed: pip install 'boltdeck[postgres]'"
+        ) from exc
+    if monkey.is_module_patched("select") and waiting.wait is getattr(waiting, "wait_c", None):
+        log.warning(
+            "psycopg was imported before gevent patched the standard library, so it waits for "
+            "PostgreSQL without yielding: each query holds up every other request. Patch first "
+            "(as `boltdeck` and gunicorn's gevent worker do)."
+        )
+    lock_timeout = f"-c lock_timeout={max(1, round(busy_seconds * 1000))}"  # 0 would mean forever
+    options = " ".join(filter(None, (parsed.query.get("options"), lock_timeout)))
+    parsed = parsed.update_query_dict({"options": options})
+    if "connect_timeout" not in parsed.query:
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
+    return create_engine(
+        parsed,
+        poolclass=_CooperativePool,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=busy_seconds,
+        pool_pre_ping=True,  # a connection the server dropped (restart, idle timeout) is replaced
+    )
+
+
+class _CooperativePool(QueuePool):
+    """A connection pool whose greenlets wait for a free connection up to busy_seconds, then 503.
+
+    Its wait is a monkey-patched Condition, so waiting greenlets yield. The pool's own timeout
+    error is not a database error (no handle_error event sees it); this makes it one.
+    """
+
+    def _do_get(self):
+        try:
+            return super()._do_get()
+        except PoolTimeout as exc:
+            raise _busy("every connection of this process stayed in use") from exc
+
+
+# SQLAlchemy names a pool's logger after its class, here under `boltdeck` (INFO when serving):
+# as quiet as SQLAlchemy's own pools, which would otherwise log every dispose.
+logging.getLogger(f"{__name__}.{_CooperativePool.__name__}").setLevel(logging.WARNING)
+
+
+def _busy(why: str = "another process held its lock") -> StorageError:
+    return StorageError(f"the database is busy: {why} for too long; try again", code="storage_busy", status=503)
 
 
 def _storage_error(context) -> StorageError | None:
@@ -60,23 +180,38 @@ def _storage_error(context) -> StorageError | None:
     if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, DBAPIError):
         return None  # a pre-ping reconnects by itself; gevent's Timeout and GreenletExit pass unchanged
     original = context.original_exception
-    if isinstance(context.sqlalchemy_exception, IntegrityError):  # a unique key taken meanwhile
+    if isinstance(context.sqlalchemy_exception, IntegrityError) and _is_duplicate(original):
         return StorageError(f"the record exists already: {original}", code="conflict", status=409)
     if _is_busy(original):
-        return StorageError(
-            "the database is busy: another process held its lock for too long; try again",
-            code="storage_busy",
-            status=503,
-        )
+        return _busy()
     return StorageError(f"database error: {original}")
+
+
+# A unique key taken meanwhile: PostgreSQL's unique_violation; SQLite's SQLITE_CONSTRAINT_PRIMARYKEY
+# and _UNIQUE. Other integrity errors (a NULL in a NOT NULL column) are bugs, not conflicts.
+_DUPLICATE_SQLSTATE = "23505"
+_DUPLICATE_CODES = frozenset({1555, 2067})
+
+
+def _is_duplicate(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == _DUPLICATE_SQLSTATE
+    return getattr(error, "sqlite_errorcode", None) in _DUPLICATE_CODES
 
 
 # SQLITE_BUSY and SQLITE_BUSY_RECOVERY: waiting helps. Not SQLITE_BUSY_SNAPSHOT (517): a read
 # transaction that saw an older snapshot must start again, which only its caller can do.
 _BUSY_CODES = frozenset({5, 261})
+# PostgreSQL: lock_timeout passed (55P03), a serialization failure or deadlock (40001, 40P01:
+# the transaction was rolled back and may be tried again), all connection slots taken (53300).
+_BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01", "53300"})
 
 
 def _is_busy(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _BUSY_SQLSTATES
     if not isinstance(error, sqlite3.OperationalError):
         return False
     code = getattr(error, "sqlite_errorcode", None)
