@@ -1,6 +1,6 @@
-"""The seven benchmark scenarios; each is `run(profile, ctx) -> ScenarioResult`."""
+"""The benchmark scenarios; each is `run(profile, ctx) -> ScenarioResult`."""
 
-from . import fanout, first_output, history, idle, latency, overhead, throughput
+from . import fanout, first_output, history, idle, latency, overhead, scaleout, throughput
 
 SCENARIOS = {
     "latency": latency,
@@ -10,4 +10,5 @@ SCENARIOS = {
     "overhead": overhead,
     "history": history,
     "first_output": first_output,
+    "scaleout": scaleout,
 }

@@ -8,20 +8,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# Every scenario but `scaleout`, which needs PostgreSQL and Redis and has a test of its own below.
 SCENARIOS = {"latency", "throughput", "fanout", "idle", "overhead", "history", "first_output"}
 
 
-def test_bench_smoke_reports_every_scenario_with_a_baseline(tmp_path):
+def _smoke(tmp_path: Path, *scenarios: str) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "smoke.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOLTDECK_")}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the history file is generated, not taken from ~/.cache
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "bench", "--smoke", "--only", *scenarios, "--out", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    data = json.loads(out.read_text())
+    return done, json.loads(out.read_text())
+
+
+def test_bench_smoke_reports_every_scenario_with_a_baseline(tmp_path):
+    done, data = _smoke(tmp_path, *sorted(SCENARIOS))
 
     assert set(data["scenarios"]) == SCENARIOS
     for name, scenario in data["scenarios"].items():
@@ -33,6 +40,25 @@ def test_bench_smoke_reports_every_scenario_with_a_baseline(tmp_path):
     assert data["scenarios"]["fanout"]["figures"]["all_received"] is True
     assert data["scenarios"]["throughput"]["figures"]["runs"][0]["stdout_bytes"] == 200_000
     assert "scenario" in done.stdout and "baseline" in done.stdout  # the table was printed
+
+
+def test_bench_smoke_scaleout_loses_no_line_beside_one_process(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from bench.services import missing
+
+    absent = missing()
+    if absent:
+        pytest.skip(absent)
+    _, data = _smoke(tmp_path, "scaleout")
+    scenario = data["scenarios"]["scaleout"]
+    assert scenario["error"] is None, scenario["notes"]
+    scaled, one = scenario["figures"]["scale_out"], scenario["baseline"]["one_process"]
+    for figures in (scaled, one):
+        assert figures["deliveries"] == figures["viewers"] * figures["lines"] * figures["runs"], figures
+        assert (figures["lines_lost"], figures["duplicates"]) == (0, 0), figures
+    assert len(scaled["rss_kib_per_web_process"]) == scenario["figures"]["workers"] == 2
+    assert scaled["cpu_s"]["runner"] > 0 and one["cpu_s"]["runner"] == 0  # the runner, not a web worker, ran it
+    assert scenario["met"] is True
 
 
 def test_bench_sse_parser_times_each_frame_by_its_last_byte():
