@@ -405,6 +405,29 @@ def test_access_last_admin_cannot_be_removed_and_cli_refuses_short_passwords(ser
     assert "shorty" not in server.cli("users", "list")
 
 
+def test_access_two_admins_removed_at_once_leave_one(make_server):
+    """Bug (issue 12, found on PostgreSQL): the last-admin check read the count, then changed
+    the user in a later transaction; two admins removed at once could both pass it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    live = make_server()
+    survivor, headers = ADMIN, live.auth
+    for round_ in range(3):  # each round: exactly two admins, one deletes the other and demotes itself at once
+        other = f"second-admin-{round_}"
+        created = live.api("POST", "/api/users", json={"name": other, "role": "admin", "password": f"{other} password"})
+        assert created.status_code == 201, created.text
+        calls = [("DELETE", f"/api/users/{other}", None), ("PATCH", f"/api/users/{survivor}", {"role": "viewer"})]
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda c: live.api(c[0], c[1], json=c[2], headers=headers), calls))
+        assert sorted(a.status_code // 100 for a in answers) == [2, 4], [a.text for a in answers]
+        assert [a.json()["error"]["code"] for a in answers if a.status_code == 409] == ["last_admin"]
+        admins = [u["name"] for u in live.api("GET", "/api/users", headers=headers).json()["items"] if u["role"] == "admin"]
+        assert len(admins) == 1, admins
+        if admins != [survivor]:  # the demotion won: the other admin is the one left
+            survivor = admins[0]
+            headers = {"Authorization": f"Bearer {live.cli('tokens', 'create', '--user', survivor).strip()}"}
+
+
 def test_access_bootstrap_creates_the_first_admin_once(tmp_path):
     from boltdeck.auth import AccountService
     from boltdeck.storage import AccountStore, ExecutionStore

@@ -118,19 +118,22 @@ class AccountService:
         changes = {}
         if role is not None and role != user["role"]:
             check_role(role)
-            self._keep_an_admin(user, f"cannot change the role of {name}: it is the last admin")
             changes["role"] = role
         if password is not None:
             changes["password_hash"] = self._off_the_loop(hash_password, check_password(password))
         if changes:
-            self.accounts.update_user(name, utcnow(), **changes)
-            self.accounts.delete_sessions_of(name)  # a new role or password starts from a fresh login
+            with self.accounts.changing_roles():  # two admins demoted at once must not leave none
+                if "role" in changes:
+                    self._keep_an_admin(self.require_user(name), f"cannot change the role of {name}: it is the last admin")
+                self.accounts.update_user(name, utcnow(), **changes)
+                self.accounts.delete_sessions_of(name)  # a new role or password starts from a fresh login
         return self.require_user(name)
 
     def delete_user(self, name: str) -> dict:
-        user = self.require_user(name)
-        self._keep_an_admin(user, f"cannot delete {name}: it is the last admin")
-        self.accounts.delete_user(name)
+        with self.accounts.changing_roles():  # two admins deleted at once must not leave none
+            user = self.require_user(name)
+            self._keep_an_admin(user, f"cannot delete {name}: it is the last admin")
+            self.accounts.delete_user(name)
         return user
 
     def _keep_an_admin(self, user: dict, message: str) -> None:

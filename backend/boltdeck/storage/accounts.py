@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..errors import ConflictError
 from .schema import api_tokens, audit_events, sessions, users
 from .store import ExecutionStore
+
+ROLES_LOCK_KEY = 0x726F6C65  # "role": changes that could leave no admin, one at a time
 
 _USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.created_at, users.c.updated_at)
 _TOKEN_COLUMNS = (
@@ -67,6 +70,15 @@ class AccountStore:
     def list_users(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(*_USER_COLUMNS).order_by(users.c.name)).mappings()]
+
+    @contextmanager
+    def changing_roles(self) -> Iterator[None]:
+        """A write transaction in which reading the admins and changing them is one step across
+        processes: SQLite serializes write transactions, PostgreSQL takes an advisory lock."""
+        with self.store.write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ROLES_LOCK_KEY})")
+            yield
 
     def count_role(self, role: str) -> int:
         with self.engine.connect() as conn:
