@@ -10,9 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Serving needs the package and its dependencies only (the test extras weigh ~300 MB more).
+# Serving needs the package, its dependencies and the client commands (the test extras weigh ~300 MB more).
 $(BIN)/.installed-serve: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[client]'   # the server, and the `boltdeck run|tail|...` client commands
 	touch $@
 
 $(BIN)/.installed-test: pyproject.toml | $(BIN)/python

@@ -1,4 +1,4 @@
-"""The `boltdeck` command: serve, upgrade the database, and manage users and API tokens.
+"""The `boltdeck` command: serve, upgrade the database, manage users and API tokens, and be a client.
 
     boltdeck serve [--host H] [--port P] [--web-only]   (upgrades the database schema first)
     boltdeck runner                            (runs queued executions, no HTTP; see docs/deployment.md)
@@ -9,8 +9,16 @@
     boltdeck tokens create --user NAME [--name LABEL] [--expires 30d]   (prints the token once)
     boltdeck tokens list [--user NAME] | tokens revoke ID
 
-This is an entry point, so gevent patches the standard library here, first thing in main(),
-before anything else is imported; the package itself never patches on import. The `users` and
+Client commands, talking to a server over its HTTP API (BOLTDECK_URL, BOLTDECK_TOKEN; see
+docs/scripting.md and `boltdeck.clitool`):
+
+    boltdeck run command|task|puppet|package ... -t TARGETS   (run and follow live)
+    boltdeck tail ID | executions list | executions show ID | cancel ID | rerun ID [--failed]
+
+This is an entry point, so for the server commands gevent patches the standard library here,
+in main(), after parsing the arguments (argparse only) and before anything else is imported;
+the package itself never patches on import. The client commands never import gevent or Flask:
+they run on a machine that has only the client's libraries and patch nothing. The `users` and
 `tokens` commands may run beside a live server: they never migrate (only create the schema of
 an empty database) nor refresh statistics, which would hold the database's lock.
 """
@@ -23,16 +31,20 @@ import re
 import secrets
 import sys
 
+from .clitool import CLIENT_COMMANDS, add_client_commands, run_client_command
+
 FIRST_ADMIN = "admin"
 DURATION = re.compile(r"([1-9][0-9]{0,9})([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in CLIENT_COMMANDS:
+        return run_client_command(args)
     from gevent import monkey
 
     monkey.patch_all()
-    args = _parser().parse_args(argv)
     from .errors import BoltdeckError
 
     try:
@@ -85,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     token_list = tokens.add_parser("list", help="list API tokens (never their values)")
     token_list.add_argument("--user")
     tokens.add_parser("revoke", help="revoke an API token by its id").add_argument("id")
+    add_client_commands(commands)
     return parser
 
 
