@@ -112,6 +112,11 @@ class Settings:
         "Executions one user may have queued or running at once (more: 429 `too_many_executions`).",
         Allowed(least=1, most=100000),
     )
+    confirm_above_targets: int = _setting(
+        10,
+        "The web UI asks for confirmation, naming the targets, before a run on more targets than this (and before package changes and real Puppet runs).",
+        Allowed(least=1, most=10**6),
+    )
     execution_timeout_seconds: float = _setting(
         3600.0,
         "Default and maximum time an execution may run before it is killed (`timed_out`).",

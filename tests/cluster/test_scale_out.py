@@ -59,8 +59,9 @@ def test_execution_started_on_a_streams_live_through_b(cluster):
 def test_starting_stopping_and_killing_b_leaves_a_running_execution_alone(cluster):
     a = cluster.server()
     execution_id = _start(a, "echo started; sleep 30")
-    assert wait_for(lambda: processes_of(execution_id), 10), "bolt never started"
-    bolt_pids = set(processes_of(execution_id))
+    printed = lambda: any(e["type"] == "stdout" for e in events_of(a, execution_id))  # noqa: E731
+    assert wait_for(printed, 10), "bolt never printed"
+    bolt_pids = set(processes_of(execution_id))  # once it printed: bolt and the sleep, no short-lived helper
     b = cluster.server()
     b.stop(signal.SIGTERM)
     c = cluster.server()

@@ -199,6 +199,7 @@ def session_body(found: Principal) -> dict:
             "canRun": role_allows(found.role, "run"),
             "canAdmin": role_allows(found.role, "admin"),
             "expertMode": found.role in policy.expert_mode_roles,
+            "confirmAboveTargets": services().settings.confirm_above_targets,
         }
     )
 
