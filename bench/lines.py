@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import subprocess
@@ -27,6 +28,7 @@ class TimedRun:
     complete: int  # subscribers whose stream reached `complete`
     wall_seconds: float
     server_cpu_live: float = 0.0  # server CPU seconds from the go signal to the last stream's end
+    stdout_events: int = 0  # how many stdout events carried the lines (to the first subscriber)
 
     @property
     def all_latencies(self) -> list[float]:
@@ -40,19 +42,21 @@ class TimedRun:
 def floor_run(emit_args: list[str], expected_lines: int, timeout: float = 120) -> list[float]:
     """Spawn the emitter's shell command directly and time each line read off its pipe."""
     proc = subprocess.Popen(["sh", "-c", emit_command(*emit_args)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    return _time_pipe_lines(proc, STAMP.match, expected_lines, timeout, "floor run")
+    return _time_pipe_lines(proc, lambda line: line, expected_lines, timeout, "floor run")
 
 
-def _bolt_stream_stamp(line: bytes):
-    """The stamp of a `[target] out: ...` line from bolt's stdout, or None for other lines."""
-    if line.startswith(b"[") and b"] out: " in line[:300]:
-        return STAMP.search(line, 0, 400)
+def _bolt_stream_text(line: bytes) -> bytes | None:
+    """The text of a `[target] out: ...` line from bolt's stdout, or None for other lines."""
+    if line.startswith(b"["):
+        mark = line.find(b"] out: ", 0, 300)
+        if mark > 0:
+            return line[mark + 7 :]
     return None
 
 
-def _time_pipe_lines(proc: subprocess.Popen, stamp_of, expected_lines: int, timeout: float, what: str) -> list[float]:
-    """Read proc's stdout until EOF; for each line stamp_of() matches, record (arrival - print) in ms."""
-    latencies: list[float] = []
+def _time_pipe_lines(proc: subprocess.Popen, text_of, expected_lines: int, timeout: float, what: str) -> list[float]:
+    """Read proc's stdout until EOF; (arrival - print) in ms of each emitted line in the texts text_of() gives."""
+    pieces: list[tuple[int, bytes]] = []
     buffer = b""
     fd = proc.stdout.fileno()
     deadline = time.monotonic() + timeout
@@ -63,15 +67,36 @@ def _time_pipe_lines(proc: subprocess.Popen, stamp_of, expected_lines: int, time
             break
         buffer += data
         *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            match = stamp_of(line)
-            if match:
-                latencies.append((now - int(match[1])) / 1e6)
+        pieces += [(now, text) for text in map(text_of, lines) if text is not None]
     proc.stdout.close()
     proc.wait(timeout=30)
+    latencies = [(arrived - printed) / 1e6 for _, printed, arrived in stamped_lines(pieces)]
     if len(latencies) != expected_lines:
         raise RuntimeError(f"{what} read {len(latencies)} of {expected_lines} lines")
     return latencies
+
+
+def stamped_lines(pieces: list[tuple[int, bytes]]) -> list[tuple[int, int, int]]:
+    """(index, printed ns, arrived ns) of every emitted line in pieces of output, in order.
+
+    `pieces` are (arrival ns, text) as they came. The real Bolt reads a command's output 4,096
+    bytes at a time and prints each read as a stream line of its own, so an emitted line may
+    come in two pieces, each with a newline Bolt added. The pieces are joined without any
+    newline (every emitted line starts with `t=`, so the lines stay apart), and a line counts
+    as arrived with the piece that holds its last byte.
+    """
+    joined = bytearray()
+    ends: list[int] = []  # offset in `joined` just past each piece
+    for _, text in pieces:
+        joined += text.replace(b"\n", b"")
+        ends.append(len(joined))
+    matches = list(STAMP.finditer(joined))
+    found = []
+    for k, match in enumerate(matches):
+        last_byte = (matches[k + 1].start() if k + 1 < len(matches) else len(joined)) - 1
+        arrived = pieces[bisect.bisect_right(ends, last_byte)][0]
+        found.append((int(match[2]), int(match[1]), arrived))
+    return found
 
 
 def boltdeck_run(server: BenchServer, emit_args: list[str], expected_lines: int, subscribers: int,
@@ -93,26 +118,20 @@ def boltdeck_run(server: BenchServer, emit_args: list[str], expected_lines: int,
         finally:
             streams.close()
         wall = time.perf_counter() - started
-    latencies, complete = [], 0
+    latencies, complete, events = [], 0, []
     for stream in streams.streams:
-        per, done = stream_latencies(stream.chunks)
-        latencies.append(per)
+        _, _, frames = parse_response(stream.chunks)
+        pieces, done = stdout_pieces(frames)
+        latencies.append([(arrived - printed) / 1e6 for _, printed, arrived in stamped_lines(pieces)])
         complete += done
-    return TimedRun(latencies, expected_lines, complete, wall, cpu_live)
+        events.append(len(pieces))
+    return TimedRun(latencies, expected_lines, complete, wall, cpu_live, events[0] if events else 0)
 
 
-def stream_latencies(chunks) -> tuple[list[float], bool]:
-    """(arrival - print) in ms of every timed line in one SSE response; and whether it completed."""
-    _, _, frames = parse_response(chunks)
-    per: list[float] = []
-    complete = False
-    for frame in frames:
-        if frame.event == "stdout":
-            text = frame.json["data"]["text"].encode()
-            per += [(frame.arrived_ns - int(m[1])) / 1e6 for m in STAMP.finditer(text)]
-        elif frame.event == "complete":
-            complete = True
-    return per, complete
+def stdout_pieces(frames) -> tuple[list[tuple[int, bytes]], bool]:
+    """(arrival ns, text) of each stdout event of one SSE response's frames; and whether it reached `complete`."""
+    pieces = [(f.arrived_ns, f.json["data"]["text"].encode()) for f in frames if f.event == "stdout"]
+    return pieces, any(f.event == "complete" for f in frames)
 
 
 def _wait_subscribed(server: BenchServer, count: int) -> None:
@@ -129,4 +148,4 @@ def bolt_direct_run(emit_args: list[str], expected_lines: int, target: str = "lo
     argv = direct_argv(emit_command(*emit_args), [target])
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                             env=bolt_environment(), cwd=bolt_project())
-    return _time_pipe_lines(proc, _bolt_stream_stamp, expected_lines, timeout, "bolt direct run")
+    return _time_pipe_lines(proc, _bolt_stream_text, expected_lines, timeout, "bolt direct run")

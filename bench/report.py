@@ -53,6 +53,21 @@ def markdown(results: list[ScenarioResult]) -> str:
     return "\n".join(out)
 
 
+def compare(before: list[ScenarioResult], after: list[ScenarioResult]) -> str:
+    """Two runs side by side in Markdown (a change's before and after): each measure of `after`
+    beside the same measure of `before`, with `after`'s baseline and verdict."""
+    earlier = {(r.name, row.measure): row for r in before for row in r.rows}
+    out = ["| scenario | measure | before | after | baseline (after's run) | unit | goal | met |",
+           "|---|---|--:|--:|--:|---|---|---|"]
+    for result in after:
+        for i, row in enumerate(result.rows):
+            old = earlier.get((result.name, row.measure))
+            verdict = "" if row.met is None else ("yes" if row.met else "**no**")
+            out.append(f"| {result.name if i == 0 else ''} | {row.measure} | {_fmt(old.boltdeck if old else None)} | "
+                       f"{_fmt(row.boltdeck)} | {_fmt(row.baseline)} | {row.unit} | {row.goal} | {verdict} |")
+    return "\n".join(out)
+
+
 def write_json(path: Path, meta: dict[str, Any], results: list[ScenarioResult]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"meta": meta, "scenarios": {r.name: r.to_json() for r in results}}
@@ -83,7 +98,8 @@ def load_results(path: Path) -> list[ScenarioResult]:
     return results
 
 
-if __name__ == "__main__":  # python -m bench.report FILE.json: the table of an earlier run, in Markdown
+if __name__ == "__main__":  # python -m bench.report FILE.json [AFTER.json]: a run's table, or two side by side
     import sys
 
-    print(markdown(load_results(Path(sys.argv[1]))))
+    runs = [load_results(Path(arg)) for arg in sys.argv[1:3]]
+    print(compare(*runs) if len(runs) == 2 else markdown(runs[0]))

@@ -19,7 +19,7 @@ import gevent
 
 import boltdeck
 from boltdeck.config import Settings
-from boltdeck.server import SHUTDOWN_GRACE_SECONDS, connection_cap
+from boltdeck.server import SHUTDOWN_GRACE_SECONDS, connection_cap, freeze_startup_objects
 
 settings = Settings.load()
 log = logging.getLogger("boltdeck.gunicorn")
@@ -64,6 +64,7 @@ control_socket_disable = True
 def post_worker_init(worker) -> None:
     """Watch for the worker's stop; its executions are interrupted then, not after its streams drain."""
     worker.boltdeck_stopped = gevent.spawn(_shut_down_when_stopping, worker)
+    freeze_startup_objects()  # the app is loaded by now: keep it out of full collections
 
 
 def worker_exit(server, worker) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -30,6 +31,7 @@ def serve(host: str | None = None, port: int | None = None, role: str | None = N
     app = create_app(overrides)
     settings = app.config["BOLTDECK_SETTINGS"]
     startup(app)
+    freeze_startup_objects()
     server = BoltdeckServer((settings.host, settings.port), app, settings)
     stopping = gevent.event.Event()
 
@@ -49,10 +51,21 @@ def serve(host: str | None = None, port: int | None = None, role: str | None = N
     return 0
 
 
+def freeze_startup_objects() -> None:
+    """Move what start-up built (modules, the app, settings) out of the collector's reach.
+
+    With 1,000 streams open, full collections took 51–74 ms each (every greenlet paused);
+    after a freeze, 3–38 ms (docs/performance.md).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_runner() -> int:
     """`boltdeck runner`: run queued executions (no HTTP) until SIGTERM/SIGINT, then leave in order."""
     app = create_app({"role": "runner"})
     startup(app)
+    freeze_startup_objects()
     stopping = gevent.event.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(sig, stopping.set)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import services
-from ..lines import STAMP
+from ..lines import stamped_lines, stdout_pieces
 from ..result import Row, ScenarioResult
 from ..server import BenchServer, cpu_seconds, emit_command, rss_kib
 from ..sse import StreamSet, parse_response
@@ -143,18 +143,14 @@ def _wait_subscribed(server: BenchServer, n: int) -> dict[int, int]:
 def _viewer_lines(chunks, expected: int) -> dict:
     """One viewer's stream: latency (ms) of each line index received, duplicates, whether it completed."""
     status, _, frames = parse_response(chunks)
+    pieces, complete = stdout_pieces(frames)
     seen: dict[int, float] = {}
-    duplicates, complete = 0, False
-    for frame in frames:
-        if frame.event == "stdout":
-            for stamp in STAMP.finditer(frame.json["data"]["text"].encode()):
-                index = int(stamp[2])
-                if index in seen:
-                    duplicates += 1
-                else:
-                    seen[index] = (frame.arrived_ns - int(stamp[1])) / 1e6
-        elif frame.event == "complete":
-            complete = True
+    duplicates = 0
+    for index, printed, arrived in stamped_lines(pieces):
+        if index in seen:
+            duplicates += 1
+        else:
+            seen[index] = (arrived - printed) / 1e6
     lost = sum(1 for i in range(expected) if i not in seen)
     return {"status": status, "latencies": list(seen.values()), "lost": lost, "duplicates": duplicates,
             "complete": complete}

@@ -39,7 +39,7 @@ class SSEStream:
     """GET an SSE URL; iterate over frames as they arrive (chunked transfer decoded)."""
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b"",
-                 timeout: float = 30, receive_buffer: int | None = None):
+                 timeout: float = 30, receive_buffer: int | None = None, http_version: str = "1.1"):
         parts = urlsplit(url)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.file = None
@@ -49,7 +49,7 @@ class SSEStream:
         self.sock.settimeout(timeout)
         self.sock.connect((parts.hostname, parts.port))
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Accept: text/event-stream"]
+        lines = [f"{method} {path} HTTP/{http_version}", f"Host: {parts.hostname}:{parts.port}", "Accept: text/event-stream"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if body:
             lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]

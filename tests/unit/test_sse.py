@@ -1,6 +1,6 @@
 """The SSE encoder on exact bytes."""
 
-from boltdeck.streaming.sse import encode_comment, encode_event, encode_retry
+from boltdeck.streaming.sse import encode_chunk, encode_comment, encode_event, encode_retry
 
 
 def test_sse_encode_event_single_line():
@@ -20,3 +20,13 @@ def test_sse_encode_event_unicode():
 def test_sse_encode_comment_and_retry():
     assert encode_comment() == b": ping\n\n"
     assert encode_retry(3000) == b"retry: 3000\n\n"
+
+
+def test_sse_encode_event_without_line_breaks_is_one_data_field():
+    body = '{"text":"a\\nb","t":"é"}'  # JSON escapes its newlines: one line of data
+    assert encode_event(3, "stdout", body) == b'id: 3\nevent: stdout\ndata: {"text":"a\\nb","t":"\xc3\xa9"}\n\n'
+
+
+def test_sse_encode_chunk_is_gevents_chunked_framing():
+    assert encode_chunk(b"id: 1\n\n") == b"7\r\nid: 1\n\n\r\n"
+    assert encode_chunk(b"x" * 300) == b"12c\r\n" + b"x" * 300 + b"\r\n"

@@ -14,10 +14,11 @@ from ..extensions import Services, services
 from ..schemas import StreamQueryArgsSchema, load
 from ..storage.store import StoredEvent
 from ..streaming import HEARTBEAT
+from ..streaming.direct import SocketSink
 from ..streaming.manager import Follow
-from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_retry
+from ..streaming.sse import SSE_HEADERS, encode_chunk, encode_comment, encode_event, encode_retry
 from .auth import CredentialCheck, credential, requires, user_name
-from .sockets import on_disconnect
+from .sockets import client_socket, on_disconnect
 
 bp = Blueprint("streaming", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -73,8 +74,28 @@ def sse_response(
     if release is None:
         release = found.stream_limits.acquire(user_name())
     credentials = CredentialCheck(credential(), found.accounts, found.settings.credential_recheck_seconds)
-    events = found.streams.follow(execution_id, after, "sse", types, idle_seconds=credentials.interval)
+    sink = _socket_sink(types)
+    events = found.streams.follow(execution_id, after, "sse", types, idle_seconds=credentials.interval, sink=sink)
     return _stream(found, events, release, credentials)
+
+
+def _socket_sink(types: frozenset[str]) -> SocketSink | None:
+    """A sink on the response's socket, so live events skip this stream's greenlet; None where unsafe.
+
+    Only under gevent's own server (`boltdeck serve`), whose framing of a streamed body is
+    known: HTTP/1.1 chunks, or the bytes as they are for HTTP/1.0. Never on a TLS socket,
+    whose bytes must go through its encryption. Other servers (gunicorn's gevent worker)
+    get every event through the WSGI body, as before.
+    """
+    sock = client_socket()
+    if sock is None or not request.environ.get("SERVER_SOFTWARE", "").startswith("gevent/") or _is_tls(sock):
+        return None
+    chunked = request.environ.get("SERVER_PROTOCOL") != "HTTP/1.0"
+    return SocketSink(sock, _chunk if chunked else _frame, types)
+
+
+def _is_tls(sock) -> bool:
+    return hasattr(sock, "cipher")
 
 
 def _stream(found: Services, events: Follow, release: Callable[[], None], credentials: CredentialCheck) -> Response:
@@ -126,6 +147,11 @@ def _frame(event: StoredEvent) -> bytes:
     if frame is None:
         frame = _frames[event] = encode_event(event.seq, event.type, event.body)
     return frame
+
+
+def _chunk(event: StoredEvent) -> bytes:
+    """The event as one HTTP/1.1 chunk (what a sink sends; `fan_out` encodes it once per publish)."""
+    return encode_chunk(_frame(event))
 
 
 @bp.get("/streaming/stats")

@@ -26,6 +26,8 @@ _INSERT_TARGETS = execution_targets.insert()
 _UPDATE_EXECUTION = update(executions).where(executions.c.id == bindparam("b_id"))
 _GET_EXECUTION = select(executions).where(executions.c.id == bindparam("b_id"))
 _INSERT_EVENT = events.insert()
+_EVENT_ROW = ("execution_id", "seq", "type", "target", "body")
+_INSERT_EVENT_ROW = events.insert().values({name: bindparam(name) for name in _EVENT_ROW})  # in this order
 _LAST_SEQ = select(func.max(events.c.seq)).where(events.c.execution_id == bindparam("b_id"))
 _EVENT_COLUMNS = (events.c.seq, events.c.type, events.c.target, events.c.body)
 _READ_EVENTS_PAGE = (
@@ -48,10 +50,17 @@ class ExecutionFilter:
     status: Sequence[str] = ()
     kind: Sequence[str] = ()
     target: str | None = None
+    created_by: str | None = None
+    q: str | None = None  # text the request holds (command, task name, parameters), case-insensitive
     since: str | None = None
     until: str | None = None
     limit: int = 50
     offset: int = 0
+
+
+def _like_escaped(text: str) -> str:
+    """`text` for a LIKE pattern, its wildcards taken literally (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,8 @@ class ExecutionStore:
         self._writer: Connection | None = None
         self._write_lock = threading.RLock()
         self._write_depth = 0  # nested write() blocks join the outermost transaction
+        insert = _INSERT_EVENT_ROW.compile(dialect=self.engine.dialect)
+        self._insert_event_sql, self._insert_event_positional = str(insert), insert.positional
         try:
             if upgrade:
                 self.upgrade()
@@ -177,6 +188,14 @@ class ExecutionStore:
                     select(execution_targets.c.execution_id).where(execution_targets.c.target == query.target)
                 )
             )
+        if query.created_by:
+            conditions.append(executions.c.created_by == query.created_by)
+        if query.q:
+            # A substring of the stored request JSON, so the text is JSON-escaped the same way
+            # (quotes, backslashes, non-ASCII). No B-tree index can serve `%text%`: this scans
+            # the rows the other conditions leave.
+            needle = _like_escaped(json.dumps(query.q)[1:-1])
+            conditions.append(executions.c.request.ilike(f"%{needle}%", escape="\\"))
         where = and_(True, *conditions)
         page = (
             select(executions)
@@ -202,6 +221,19 @@ class ExecutionStore:
             conn.execute(
                 _INSERT_EVENT, {"execution_id": execution_id, "seq": seq, "type": type_, "target": target, "body": body}
             )
+
+    def append_events(self, execution_id: str, stored: Sequence[StoredEvent]) -> None:
+        """Store several events in one statement and transaction (or the caller's `write()` block).
+
+        The statement's text is compiled once and run as is (`exec_driver_sql`): SQLAlchemy's
+        per-call work on a compiled statement was ~35 of the ~120 µs an event's write took.
+        """
+        if self._insert_event_positional:
+            rows: list = [(execution_id, e.seq, e.type, e.target, e.body) for e in stored]
+        else:
+            rows = [dict(zip(_EVENT_ROW, (execution_id, e.seq, e.type, e.target, e.body))) for e in stored]
+        with self.write() as conn:
+            conn.exec_driver_sql(self._insert_event_sql, rows[0] if len(rows) == 1 else rows)
 
     def last_seq(self, execution_id: str) -> int:
         with self.engine.connect() as conn:
@@ -261,6 +293,7 @@ class ExecutionStore:
             "error": json.dumps(result.get("error")),
             "changed": result.get("changed"),
             "truncated": bool(result.get("truncated")),
+            "puppet_summary": json.dumps(result["puppet"]) if result.get("puppet") is not None else None,
         }
         with self.write() as conn:
             conn.execute(_DELETE_RESULT, {"b_id": execution_id, "b_target": result["target"]})
@@ -280,6 +313,7 @@ class ExecutionStore:
                     "error": json.loads(r["error"]) if r["error"] else None,
                     "changed": r["changed"],
                     "truncated": bool(r["truncated"]),
+                    "puppet": json.loads(r["puppet_summary"]) if r["puppet_summary"] else None,
                 }
                 for r in rows
             ]

@@ -18,6 +18,7 @@ import gevent
 import gevent.event
 
 from ..storage.store import StoredEvent
+from .direct import SocketSink, fan_out
 
 log = logging.getLogger(__name__)
 NoticeHandler = Callable[[dict[str, Any]], None]
@@ -26,11 +27,14 @@ NoticeHandler = Callable[[dict[str, Any]], None]
 class Subscription(Protocol):
     closed: bool
 
-    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
+    def get(self, timeout: float | None, sink: SocketSink | None = None) -> tuple[list[StoredEvent], bool]:
         """Wait for events; return (events in order, overflowed). Empty and False on timeout or close.
 
         `overflowed` says events may have been missed (a full queue, a broker that lost its
-        connection): the reader re-reads the store from its last seq.
+        connection): the reader re-reads the store from its last seq. With a `sink` and
+        nothing queued, events published while waiting go to the sink instead of the queue
+        (see direct.py), and get() returns once the sink needs its reader or on timeout; the
+        reader then takes `sink.last` as its position (what came after is queued).
         """
 
     def close(self) -> None:
@@ -57,7 +61,12 @@ class Broker(Protocol):
 
 
 class _QueueSubscription:
-    """A bounded queue: when full it drops its content and says so, so the reader re-reads the store."""
+    """A bounded queue: when full it drops its content and says so, so the reader re-reads the store.
+
+    While its reader waits caught up with a sink, the broker sends events to the sink and
+    nothing is queued or woken; the first event the sink cannot take whole detaches it, and
+    that event and those after it are queued as usual.
+    """
 
     def __init__(self, broker: "InProcessBroker", execution_id: str, maxsize: int):
         self._broker = broker
@@ -66,6 +75,7 @@ class _QueueSubscription:
         self._queue: deque[StoredEvent] = deque()
         self._overflowed = False
         self._wakeup = gevent.event.Event()
+        self._sink: SocketSink | None = None
         self.closed = False
 
     def push(self, event: StoredEvent) -> None:
@@ -82,9 +92,14 @@ class _QueueSubscription:
         self._overflowed = True
         self._wakeup.set()
 
-    def get(self, timeout: float | None) -> tuple[list[StoredEvent], bool]:
+    def get(self, timeout: float | None, sink: SocketSink | None = None) -> tuple[list[StoredEvent], bool]:
         if not self._queue and not self._overflowed and not self.closed:
-            self._wakeup.wait(timeout)
+            if sink is not None:
+                self._broker._attach(self, sink)
+            try:
+                self._wakeup.wait(timeout)
+            finally:
+                self._broker._detach(self)  # from here on only the reader writes to its socket
         self._wakeup.clear()
         events, overflowed = list(self._queue), self._overflowed
         self._queue.clear()
@@ -103,11 +118,18 @@ class InProcessBroker:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_QueueSubscription]] = {}
+        self._sinks: dict[str, dict[SocketSink, _QueueSubscription]] = {}  # those attached, per execution
         self._handlers: dict[str, list[NoticeHandler]] = {}
 
     def publish(self, execution_id: str, event: StoredEvent) -> None:
+        """Send the event to the sinks attached in one loop, and queue it for every other subscriber."""
+        attached = self._sinks.get(execution_id)
+        if attached:
+            for sink in fan_out(tuple(attached), event):  # these need their reader: it gets the event queued
+                attached.pop(sink)._sink = None
         for subscription in tuple(self._subscribers.get(execution_id, ())):
-            subscription.push(event)
+            if subscription._sink is None:
+                subscription.push(event)
 
     def subscribe(self, execution_id: str, maxsize: int) -> _QueueSubscription:
         subscription = _QueueSubscription(self, execution_id, maxsize)
@@ -141,7 +163,20 @@ class InProcessBroker:
         for subscription in subscriptions:
             subscription.request_reread()
 
+    def _attach(self, subscription: _QueueSubscription, sink: SocketSink) -> None:
+        subscription._sink = sink
+        self._sinks.setdefault(subscription.execution_id, {})[sink] = subscription
+
+    def _detach(self, subscription: _QueueSubscription) -> None:
+        sink, subscription._sink = subscription._sink, None
+        attached = self._sinks.get(subscription.execution_id)
+        if sink is not None and attached is not None:
+            attached.pop(sink, None)
+            if not attached:
+                del self._sinks[subscription.execution_id]
+
     def _remove(self, subscription: _QueueSubscription) -> None:
+        self._detach(subscription)
         subscribers = self._subscribers.get(subscription.execution_id)
         if subscribers is not None:
             subscribers.discard(subscription)

@@ -11,6 +11,7 @@ from ..errors import NotFoundError, ValidationError
 from ..executions.model import EXPERT_EVENTS, LIFECYCLE_EVENTS
 from ..storage.store import ExecutionStore, StoredEvent
 from .broker import Broker, Subscription
+from .direct import SocketSink
 
 HEARTBEAT = object()  # yielded by follow() when nothing happened for a heartbeat interval
 REPLAY_PAGE = 500
@@ -106,22 +107,38 @@ class StreamingExecutionManager:
         return False
 
     def follow(
-        self, execution_id: str, after: int, transport: str, types: frozenset[str], idle_seconds: float | None = None
+        self,
+        execution_id: str,
+        after: int,
+        transport: str,
+        types: frozenset[str],
+        idle_seconds: float | None = None,
+        sink: SocketSink | None = None,
     ) -> "Follow":
         """Yield stored events with seq > after (of the given types), then live ones, until `complete`.
 
         Yields HEARTBEAT when idle for `idle_seconds` (default heartbeat_seconds; a stream that
         must do something periodically, such as re-check its credential, asks for less). Ends
         at once when the log ended at or before `after`. Closing the iterator or calling its
-        stop() unsubscribes.
+        stop() unsubscribes. With a `sink` (its `types` the same), live events that find the
+        follower caught up go straight to the sink's socket and are not yielded; HEARTBEAT
+        then comes every `idle_seconds` whether or not such events went out, and the iterator
+        ends after the sink has sent `complete` or lost its client.
         """
         follow = Follow()
         idle = self.heartbeat_seconds if idle_seconds is None else min(idle_seconds, self.heartbeat_seconds)
-        follow.events = self._follow(follow, execution_id, after, transport, types, idle)
+        follow.events = self._follow(follow, execution_id, after, transport, types, idle, sink)
         return follow
 
     def _follow(
-        self, follow: "Follow", execution_id: str, after: int, transport: str, types: frozenset[str], idle: float
+        self,
+        follow: "Follow",
+        execution_id: str,
+        after: int,
+        transport: str,
+        types: frozenset[str],
+        idle: float,
+        sink: SocketSink | None,
     ) -> Iterator[StoredEvent | object]:
         if follow.stopped:
             return
@@ -139,16 +156,28 @@ class StreamingExecutionManager:
                     return
             if last == after and self.log_ended_by(execution_id, after):
                 return  # subscribed before this check, so a `complete` stored later is in the queue
-            yield from self._follow_live(subscription, execution_id, last, types, idle)
+            yield from self._follow_live(subscription, execution_id, last, types, idle, sink)
         finally:
             self.stats.subscribers[transport] -= 1
             subscription.close()
 
     def _follow_live(
-        self, subscription: Subscription, execution_id: str, last: int, types: frozenset[str], idle: float
+        self,
+        subscription: Subscription,
+        execution_id: str,
+        last: int,
+        types: frozenset[str],
+        idle: float,
+        sink: SocketSink | None,
     ) -> Iterator[StoredEvent | object]:
         while True:
-            events, overflowed = subscription.get(idle)
+            if sink is not None:
+                sink.last = last
+            events, overflowed = subscription.get(idle, sink)
+            if sink is not None:
+                last = sink.last  # what the sink sent is behind us; the queue may repeat some of it
+                if not sink.finish() or sink.ended:  # a frame the socket took part of is completed first
+                    return
             if subscription.closed:
                 return  # stopped from outside: the client went away
             if overflowed or (events and events[0].seq > last + 1):

@@ -12,9 +12,16 @@ SSE_HEADERS = {
 
 def encode_event(seq: int, event_type: str, data: str) -> bytes:
     """One SSE frame; every line of data (split on \\r\\n, \\r or \\n) gets its own `data:` field."""
+    if "\n" not in data and "\r" not in data:  # any JSON text: one field, no splitting (events reach 64 KiB and more)
+        return b"id: %d\nevent: %b\ndata: %b\n\n" % (seq, event_type.encode(), data.encode("utf-8"))
     lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     body = "".join(f"data: {line}\n" for line in lines)
     return f"id: {seq}\nevent: {event_type}\n{body}\n".encode("utf-8")
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """`data` as one chunk of an HTTP/1.1 chunked body, as gevent's server writes what a response yields."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
 
 
 def encode_comment(text: str = "ping") -> bytes:
