@@ -148,9 +148,14 @@ class Settings:
         15.0, "Interval of `: ping` comments on idle SSE streams.", Allowed(least=0.1, most=3600)
     )
     sse_retry_ms: int = _setting(3000, "The `retry:` hint sent to SSE clients.", Allowed(least=100, most=3600 * 1000))
+    progress_events_per_second: float = _setting(
+        4.0,
+        "Most progress (and Puppet resources) events per target per second; meanwhile the latest state waits, and the last state before each result is exact.",
+        Allowed(least=0.1, most=100),
+    )
     stream_coalesce_ms: float = _setting(
         5.0,
-        "Window after a sent chunk during which further output is merged into one event.",
+        "Under sustained output, at most one output event per this many ms once 8 have gone out back to back (0: no such pace); otherwise output goes out as soon as the previous event is out.",
         Allowed(least=0, most=1000),
     )
     max_output_bytes: int = _setting(

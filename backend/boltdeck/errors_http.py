@@ -19,6 +19,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        from .api import ui_page, wants_ui_page
+
+        if exc.code == 404 and wants_ui_page():  # a mistyped page address: the UI's own 404 page
+            return ui_page(404)
         code = (exc.name or "error").lower().replace(" ", "_")
         body = {"error": {"code": code, "message": exc.description or exc.name, "details": {}}}
         response = jsonify(body)

@@ -24,6 +24,7 @@ ADDED_IN = {
     3: {"tables": [], "columns": {"results": ["changed", "truncated"]}},
     4: {"tables": [], "columns": {"api_tokens": ["expires_at"]}},
     5: {"tables": ["workers", "execution_queue"], "columns": {"executions": ["owner", "stop_requested"]}},
+    6: {"tables": [], "columns": {"results": ["puppet_summary"]}},
 }
 
 

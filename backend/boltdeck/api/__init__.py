@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, send_from_directory
 
 from ..bundle import FRONTEND_DIR
-from . import admin, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
+from . import admin, apply, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
 from .sockets import send_without_delay
 
 # Defence in depth for the UI: only our own scripts run, even if some output slipped into markup.
@@ -22,7 +22,7 @@ def init_app(app) -> None:
     app.before_request(auth.guard)
     app.after_request(mark_api_answer)
     app.url_map.converters["task"] = tasks.TaskNameConverter
-    blueprints = (auth, admin, health, inventory, tasks, commands, puppet, packages, executions, streaming, openapi)
+    blueprints = (auth, admin, health, inventory, tasks, commands, puppet, apply, packages, executions, streaming, openapi)
     for module in blueprints:
         app.register_blueprint(module.bp)
     ws.sock.init_app(app)
@@ -37,10 +37,23 @@ def init_app(app) -> None:
     @app.get("/login")
     @app.get("/admin")
     def index(**_route_args):
-        response = send_from_directory(FRONTEND_DIR, "index.html", max_age=0)
-        response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return ui_page()
+
+
+def ui_page(status: int = 200):
+    """The single page of the UI (it shows its own not-found page for an unknown path)."""
+    response = send_from_directory(FRONTEND_DIR, "index.html", max_age=0)
+    response.status_code = status
+    response.headers["Content-Security-Policy"] = UI_CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def wants_ui_page() -> bool:
+    """A browser asking for a page outside the API and the static files."""
+    path = request.path
+    outside = not (path == "/api" or path.startswith(("/api/", "/static/")))
+    return outside and request.method == "GET" and "text/html" in request.headers.get("Accept", "")
 
 
 def mark_api_answer(response):

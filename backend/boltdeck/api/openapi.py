@@ -21,6 +21,7 @@ RUN_KINDS = {
     "/tasks/run": ("Run a Bolt task on targets", "TaskRun"),
     "/puppet/runs": ("Run the Puppet agent on targets", "PuppetRun"),
     "/packages": ("Install, remove, upgrade or inspect a package", "PackageRun"),
+    "/apply/runs": ("Apply Puppet code or a project manifest on targets", "ApplyRun"),
 }
 OBJECT = {"type": "object"}
 
@@ -53,6 +54,7 @@ def build_spec() -> dict:
         "TaskRun": rq.TaskRunSchema,
         "PuppetRun": rq.PuppetRunSchema,
         "PackageRun": rq.PackageRunSchema,
+        "ApplyRun": rq.ApplyRunSchema,
         "Rerun": rq.RerunSchema,
         "Execution": rs.ExecutionSchema,
         "EventPage": rs.EventPageSchema,

@@ -66,6 +66,8 @@ def authorize_plan(plan: Plan) -> None:
             expert_mode=plan.expert_mode,
             expand=lambda names: found.bolt.inventory().expand(names),
             params=_task_params(plan),
+            apply_source=plan.apply_source,
+            noop=plan.noop,
             run_as=plan.stored_request.get("runAs"),
             project=project_name(found.bolt.project),
         )

@@ -26,7 +26,7 @@ sock = Sock()
 log = logging.getLogger(__name__)
 
 # include filter key -> event types it governs; errors, status, result, start and complete always pass.
-FILTERS = {"output": {"stdout", "stderr", "command"}, "log": {"log"}, "progress": {"progress"}}
+FILTERS = {"output": {"stdout", "stderr", "command"}, "log": {"log"}, "progress": {"progress", "resources"}}
 ALWAYS = {"start", "status", "result", "error", "complete"}
 CONTROL = ("subscribe", "unsubscribe", "cancel")
 BAD_MESSAGE = "invalid_message"  # JSON, but not an object; or a binary frame

@@ -63,20 +63,27 @@ roles:
           params: {action: [status]}
         - exact: service
           params: {action: [status]}
+    apply:                  # `bolt apply`: the project's manifests under manifests/, and only in noop
+      allow:
+        - prefix: manifests
+          noop_only: true
     targets: "*"
     run_as: []              # no `runAs`: commands run as the inventory's user
   admin:
     commands: {allow: "*"}
     tasks: {allow: "*"}
+    apply: {allow: "*"}
     targets: "*"
     run_as: "*"
 """
 
 
-ROLE_KEYS = {"commands", "tasks", "targets", "run_as"}
+ROLE_KEYS = {"commands", "tasks", "apply", "targets", "run_as"}
 RULE_KINDS = ("exact", "prefix", "regex", "project")
 COMMAND_RULE_KEYS = frozenset({"options"})
 TASK_RULE_KEYS = frozenset({"params"})
+# An apply rule matches a manifest's project-relative path (`prefix` ends on a `/`) or inline code.
+APPLY_RULE_KEYS = frozenset({"noop_only"})
 
 
 def role_allows(role: str | None, permission: str) -> bool:
@@ -93,6 +100,7 @@ class Rule:
     compiled: re.Pattern | None = None
     params: Mapping[str, tuple[Any, ...]] | None = None  # parameter -> allowed values (absent = null)
     options: bool = False  # may the words after a command `prefix` start with "-"
+    noop_only: bool = False  # an apply rule that covers noop runs only
 
     def matches(
         self,
@@ -101,10 +109,13 @@ class Rule:
         plain_rest: bool = False,
         params: Mapping[str, Any] | None = None,
         project: str | None = None,
+        noop: bool = False,
     ) -> bool:
-        """Whether the rule covers `text` (and its task `params`); `plain_rest` (allow rules on
-        commands) also requires that what follows a prefix is plain words and, unless the rule
-        says `options: true`, no option words. Deny rules match a prefix whatever follows."""
+        """Whether the rule covers `text` (and its task `params`, or an apply's `noop`); `plain_rest`
+        (allow rules on commands) also requires that what follows a prefix is plain words and,
+        unless the rule says `options: true`, no option words. Deny rules match a prefix whatever follows."""
+        if self.noop_only and not noop:
+            return False
         return self._matches_name(text, separator, plain_rest, project) and self._matches_params(params or {})
 
     def _matches_name(self, text: str, separator: str, plain_rest: bool, project: str | None) -> bool:
@@ -129,7 +140,7 @@ class Rule:
         name = "the project's own tasks" if self.kind == "project" else f"{self.kind} {self.pattern!r}"
         if self.params is not None:
             name += " with " + ", ".join(f"{k} in {list(v)}" for k, v in self.params.items())
-        return name
+        return name + (" (noop only)" if self.noop_only else "")
 
 
 def _plain_words(rest: str, options: bool) -> bool:
@@ -153,16 +164,21 @@ class RuleSet:
     deny: tuple[Rule, ...] = ()
 
     def permits(
-        self, text: str, separator: str, params: Mapping[str, Any] | None = None, project: str | None = None
+        self,
+        text: str,
+        separator: str,
+        params: Mapping[str, Any] | None = None,
+        project: str | None = None,
+        noop: bool = False,
     ) -> tuple[bool, str]:
-        """(allowed, why) for a command, or a task name with its parameters."""
+        """(allowed, why) for a command, a task name with its parameters, or what an apply applies."""
         for rule in self.deny:
-            if rule.matches(text, separator, params=params, project=project):
+            if rule.matches(text, separator, params=params, project=project, noop=noop):
                 return False, f"denied by rule {rule.describe()}"
         if self.allow_any:
             return True, "any is allowed"
         for rule in self.allow:
-            if rule.matches(text, separator, plain_rest=separator == " ", params=params, project=project):
+            if rule.matches(text, separator, plain_rest=separator == " ", params=params, project=project, noop=noop):
                 return True, f"allowed by rule {rule.describe()}"
         return False, "no allow rule matches"
 
@@ -171,6 +187,7 @@ class RuleSet:
 class RolePolicy:
     commands: RuleSet = RuleSet()
     tasks: RuleSet = RuleSet()
+    apply: RuleSet = RuleSet()
     targets: tuple[str, ...] | None = None  # None: every inventory target
     run_as: tuple[str, ...] | None = ()  # users `runAs` may name; None: any
 
@@ -188,6 +205,8 @@ class RunRequest:
     params: Mapping[str, Any] | None = None
     run_as: str | None = None
     project: str | None = None
+    apply_source: str | None = None  # an apply's manifest path or inline code
+    noop: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,6 +264,7 @@ class Policy:
             )
         _check_command(role, rules, run)
         _check_task(role, rules, run)
+        _check_apply(role, rules, run)
         _check_run_as(role, rules, run)
         _check_targets(role, rules, run)
 
@@ -273,6 +293,22 @@ def _check_task(role: str, rules: RolePolicy, run: RunRequest) -> None:
             f"task {run.task!r} with these parameters is not allowed for role {role} by the task policy ({where}): {why}",
             where,
             task=[f"not allowed by {where}"],
+        )
+
+
+def _check_apply(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    """An apply must be allowed by the role's `apply` rules (a caller that gives no source gets none)."""
+    if run.kind != "apply":
+        return
+    allowed, why = rules.apply.permits(run.apply_source or "", "/", noop=run.noop)
+    if not allowed:
+        where = f"policy.roles.{role}.apply"
+        what = "this Puppet code" if run.apply_source is None or "\n" in run.apply_source else repr(run.apply_source)
+        what += " (noop)" if run.noop else ""
+        _deny(
+            f"applying {what} is not allowed for role {role} by the apply policy ({where}): {why}",
+            where,
+            apply=[f"not allowed by {where}"],
         )
 
 
@@ -357,6 +393,7 @@ def _role_policy(section: dict[str, Any], where: str) -> RolePolicy:
     return RolePolicy(
         commands=_rule_set(section.get("commands") or {}, f"{where}.commands", COMMAND_RULE_KEYS),
         tasks=_rule_set(section.get("tasks") or {}, f"{where}.tasks", TASK_RULE_KEYS),
+        apply=_rule_set(section.get("apply") or {}, f"{where}.apply", APPLY_RULE_KEYS),
         targets=_names_or_any(section.get("targets", "*"), f"{where}.targets", "target and group names"),
         run_as=_names_or_any(section.get("run_as", []), f"{where}.run_as", "user names"),
     )
@@ -389,9 +426,7 @@ def _rules(items: Any, where: str, rule_keys: frozenset[str]) -> tuple[Rule, ...
 
 
 def _rule(item: Any, here: str, rule_keys: frozenset[str]) -> Rule:
-    shape = f"{here}: a rule is one of {{exact: TEXT}}, {{prefix: TEXT}}, {{regex: PATTERN}}" + (
-        ", {project: true}, optionally with params: {NAME: [VALUES]}" if "params" in rule_keys else ", optionally with options: true"
-    )
+    shape = f"{here}: a rule is one of {{exact: TEXT}}, {{prefix: TEXT}}, {{regex: PATTERN}}" + _rule_extras(rule_keys)
     kinds = [k for k in RULE_KINDS if isinstance(item, dict) and k in item]
     if len(kinds) != 1 or set(item) - {kinds[0]} - rule_keys:
         raise ConfigError(shape)
@@ -409,10 +444,24 @@ def _rule(item: Any, here: str, rule_keys: frozenset[str]) -> Rule:
             compiled = re.compile(pattern)
         except re.error as exc:
             raise ConfigError(f"{here}: invalid regular expression: {exc}") from None
-    options = item.get("options", False)
-    if not isinstance(options, bool):
-        raise ConfigError(f"{here}.options: must be true or false")
-    return Rule(kind, pattern, compiled, params=_param_values(item.get("params"), here), options=options)
+    options, noop_only = (_flag(item, name, here) for name in ("options", "noop_only"))
+    params = _param_values(item.get("params"), here)
+    return Rule(kind, pattern, compiled, params=params, options=options, noop_only=noop_only)
+
+
+def _rule_extras(rule_keys: frozenset[str]) -> str:
+    if "params" in rule_keys:
+        return ", {project: true}, optionally with params: {NAME: [VALUES]}"
+    if "noop_only" in rule_keys:
+        return ", optionally with noop_only: true"
+    return ", optionally with options: true"
+
+
+def _flag(item: dict, name: str, here: str) -> bool:
+    value = item.get(name, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{here}.{name}: must be true or false")
+    return value
 
 
 def _param_values(params: Any, here: str) -> dict[str, tuple[Any, ...]] | None:

@@ -13,6 +13,8 @@ PUPPET_TAG = re.compile(r"^[a-z0-9_][a-z0-9_:.\-]{0,127}$")
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*(::[a-z][a-z0-9_]*)*$")
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_:\-]*$")
 RUN_AS_USER = re.compile(r"^[a-z_][a-z0-9_\-]{0,31}$")
+# A manifest of the Bolt project: a relative path of plain names ending in .pp (no `..`, no option).
+MANIFEST_PATH = re.compile(r"^(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_][A-Za-z0-9_./-]*\.pp$")
 REDACTED = "Sensitive [value redacted]"
 
 
@@ -38,6 +40,14 @@ def task_run(bolt: str, task: str, params_file: str, targets: Sequence[str], pro
     """Task parameters go in a JSON file (see params_file): their types reach the task exactly, and
     their values stay out of every process's argv."""
     return [bolt, "task", "run", task, "--params", "@" + params_file, *run_flags(targets, project)]
+
+
+def apply_run(
+    bolt: str, targets: Sequence[str], project: str, manifest: str | None = None, code: str | None = None, noop: bool = False
+) -> list[str]:
+    """`bolt apply` of a manifest file (relative to the project) or of inline code (`-e`)."""
+    source = [manifest] if manifest is not None else ["--execute", code or ""]
+    return [bolt, "apply", *source, *run_flags(targets, project), *(["--noop"] if noop else [])]
 
 
 def puppet_agent_command(

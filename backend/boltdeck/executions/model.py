@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-KINDS = ("command", "task", "puppet", "package")
+KINDS = ("command", "task", "puppet", "package", "apply")
 
 QUEUED, RUNNING = "queued", "running"
 SUCCESS, PARTIAL, FAILED = "success", "partial", "failed"
@@ -19,8 +19,10 @@ TRANSITIONS = {
     RUNNING: {SUCCESS, PARTIAL, FAILED, CANCELLED, TIMED_OUT, INTERRUPTED},
 }
 
-# Event types; without expert mode only the lifecycle ones are shown.
-LIFECYCLE_EVENTS = frozenset({"start", "progress", "result", "status", "error", "complete"})
+# Event types; without expert mode only the lifecycle ones are shown. `progress` and
+# `resources` carry what detectors read in the output (phases, Puppet resources), never the
+# output itself: they are for every viewer.
+LIFECYCLE_EVENTS = frozenset({"start", "progress", "resources", "result", "status", "error", "complete"})
 EXPERT_EVENTS = frozenset({"command", "stdout", "stderr", "log"})
 EVENT_TYPES = LIFECYCLE_EVENTS | EXPERT_EVENTS
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
@@ -29,6 +30,8 @@ class Plan:
     has_sensitive: bool = False
     shell_command: str | None = None  # what `bolt command run` runs on the targets, for the policy
     task: str | None = None  # the task `bolt task run` runs, for the policy
+    apply_source: str | None = None  # the manifest path or inline code `bolt apply` applies, for the policy
+    noop: bool = False  # a Puppet run that changes nothing (apply and puppet kinds)
     expert_mode: bool = False
     # The task parameters as Bolt gets them, Sensitive ones in clear: kept in memory only,
     # handed to Bolt in a private file while it runs, never stored.
@@ -54,6 +57,7 @@ class _Run(NamedTuple):
     sensitive: tuple[str, ...] = ()
     shell_command: str | None = None
     task: str | None = None
+    apply_source: str | None = None
 
 
 def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
@@ -87,6 +91,8 @@ def make_plan(kind: str, request: dict[str, Any], bolt: BoltCli) -> Plan:
         has_sensitive=bool(set(run.sensitive) & set(request.get("params") or {})),
         shell_command=run.shell_command,
         task=run.task,
+        apply_source=run.apply_source,
+        noop=bool(request.get("noop")),
         expert_mode=bool(request.get("expertMode")),
         params=run.params,
     )
@@ -113,7 +119,24 @@ def _run_for(kind: str, request: dict[str, Any], bolt: BoltCli, bin_path: str, t
         params = bolt_argv.package_params(request["action"], request["name"], request.get("version"))
         argv = bolt_argv.task_run(bin_path, "package", PENDING_PARAMS_FILE, targets, project)
         return _Run(argv, params, task="package")
+    if kind == "apply":
+        manifest, code = request.get("manifest"), request.get("code")
+        if manifest is not None:
+            _check_manifest(project, manifest)
+        argv = bolt_argv.apply_run(bin_path, targets, project, manifest, code, bool(request.get("noop")))
+        return _Run(argv, apply_source=manifest if manifest is not None else code)
     raise ValidationError(f"unknown execution kind {kind!r}", details={"kind": ["unknown"]})
+
+
+def _check_manifest(project: str, manifest: str) -> None:
+    """A manifest must be a file inside the Bolt project (a symlink may not lead out of it)."""
+    root = os.path.realpath(project)
+    path = os.path.realpath(os.path.join(root, manifest))
+    if not path.startswith(root + os.sep) or not os.path.isfile(path):
+        raise ValidationError(
+            f"manifest {manifest!r} is not a file of the Bolt project",
+            details={"manifest": [f"not a file of the Bolt project: {manifest}"]},
+        )
 
 
 def _check_task(bolt: BoltCli, name: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -22,7 +22,7 @@ import gevent
 import gevent.event
 import gevent.lock
 
-from ..bolt import parser
+from ..bolt import apply_output, parser
 from ..bolt.cli import BoltCli, bolt_environment
 from ..bolt.lines import take_text
 from ..bolt.reaper import GroupReaper
@@ -30,6 +30,7 @@ from ..bolt.runner import BoltProcess, kill_orphans
 from ..cluster import ClusterStore, Worker
 from ..config import Settings
 from ..errors import BoltdeckError, ConflictError, NotFoundError, RateLimitedError, StorageError, ValidationError
+from ..progress import ExecutionProgress
 from ..storage.store import ExecutionFilter, ExecutionStore
 from ..streaming.manager import StreamingExecutionManager
 from . import model
@@ -50,6 +51,7 @@ class _Runtime:
 
     plan: Plan
     recorder: OutputRecorder
+    progress: ExecutionProgress
     deadline: float
     process: BoltProcess | None = None
     stop_reason: str | None = None  # cancelled | timed_out | interrupted
@@ -254,7 +256,13 @@ class ExecutionService:
                 )
             plan = make_plan(record["kind"], request, self.bolt)
         recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
-        runtime = _Runtime(plan, recorder, deadline=record["timeout_seconds"], created_by=record["created_by"])
+        runtime = _Runtime(
+            plan,
+            recorder,
+            self._progress(recorder),
+            deadline=record["timeout_seconds"],
+            created_by=record["created_by"],
+        )
         self._runtimes[execution_id] = runtime  # from here on a cancel notice finds it
         runtime.stop_reason = self.cluster.owned(self.worker.id).get(execution_id)  # cancelled while claimed
         return runtime
@@ -313,10 +321,21 @@ class ExecutionService:
             runtime.recorder.event("log", {"text": text})
         return code
 
+    def _progress(self, recorder: OutputRecorder) -> ExecutionProgress:
+        """The execution's progress tracker, sending its events through the recorder (after pending output)."""
+        rate = self.settings.progress_events_per_second  # BOLTDECK_PROGRESS_EVENTS_PER_SECOND
+        return ExecutionProgress(lambda type_, data, target: recorder.event(type_, data, target=target), rate)
+
     def _on_stdout(self, runtime: _Runtime, raw: bytes | bytearray, cut: bool) -> None:
-        line = parser.classify_stdout(take_text(raw))  # a long result line is not held twice
+        text = take_text(raw)
+        if runtime.plan.kind == "apply" and apply_output.is_result_line(text):
+            self._record_apply_results(runtime, text, cut)
+            return
+        line = parser.classify_stdout(text)
+        del text  # a long result line is not held twice: its parsed payload is enough
         if line.kind == "stream":
             runtime.recorder.output(line.stream, line.target, line.text)
+            runtime.progress.observe(line.target, line.text)
         elif line.kind == "item":
             result = parser.result_of(line.payload)
             self._record_result(runtime, {**result, "truncated": True} if cut else result)
@@ -344,9 +363,27 @@ class ExecutionService:
             },
         )
 
+    def _record_apply_results(self, runtime: _Runtime, text: str, cut: bool) -> None:
+        """`bolt apply`'s one result line: each target's report feeds its resource view, then its result."""
+        items = apply_output.items_of(text)
+        if items is None:
+            runtime.bolt_errors += 1
+            why = " (it was longer than BOLTDECK_MAX_OUTPUT_BYTES)" if cut else ""
+            message = f"Boltdeck could not read bolt apply's results{why}"
+            runtime.recorder.event("error", {"kind": "boltdeck/apply-output", "issueCode": None, "message": message})
+            return
+        for item in items:
+            report = apply_output.report_of(item)
+            if report is not None:
+                runtime.progress.report(str(item["target"]), report)
+            self._record_result(runtime, parser.result_of(item))
+
     def _record_result(self, runtime: _Runtime, result: dict[str, Any]) -> None:
         if runtime.plan.kind == "puppet":
             result = model.settle_puppet_result(result)
+        puppet = runtime.progress.finish(result["target"])  # its last progress goes out before its result
+        if puppet is not None:
+            result = {**result, "puppet": puppet}
         result = _cap_result(result, self.settings.max_output_bytes)
         self.store.save_result(runtime.recorder.log.execution_id, result)
         # Only what the final status needs stays in memory: the texts are in the store, and
@@ -366,6 +403,7 @@ class ExecutionService:
         try:
             if runtime.lost:  # its new owner records the end; nothing here may write to its log
                 return
+            runtime.progress.close()
             complete = self._ending(runtime, exit_code, crashed)
             recorded = self._record_end(execution_id, runtime, complete)
         except Exception:  # the run greenlet must neither die silently nor leave followers waiting

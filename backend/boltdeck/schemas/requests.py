@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from marshmallow import RAISE, Schema, fields, validate, validates
+from marshmallow import RAISE, Schema, fields, validate, validates, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from ..auth.accounts import MAX_PASSWORD_LENGTH, MAX_TOKEN_LIFETIME_SECONDS, MIN_PASSWORD_LENGTH, USER_NAME
@@ -142,6 +142,30 @@ class PuppetRunSchema(RunRequestSchema):
     debug = fields.Boolean(load_default=False)
 
 
+class ApplyRunSchema(RunRequestSchema):
+    """`bolt apply`: a manifest file of the Bolt project, or inline Puppet code; exactly one."""
+
+    manifest = fields.String(
+        validate=Whole(bolt_argv.MANIFEST_PATH, error="must be a relative path to a .pp file of the Bolt project")
+    )
+    code = fields.String(validate=validate.Regexp(r"\s*\S", error="must not be empty"))
+    noop = fields.Boolean(load_default=False)
+
+    @validates("code")
+    def _check_code(self, value: str, **_: Any) -> None:
+        if "\x00" in value:
+            raise SchemaError("must not contain NUL characters")
+        if len(value.encode("utf-8")) > MAX_COMMAND_BYTES:
+            raise SchemaError(f"must be at most {MAX_COMMAND_BYTES} bytes")
+        if value.lstrip().startswith(("-", "@")):
+            raise SchemaError("must not start with '-' or '@' (Bolt would read it as an option or a file)")
+
+    @validates_schema
+    def _one_source(self, data: dict[str, Any], **_: Any) -> None:
+        if ("manifest" in data) == ("code" in data):
+            raise SchemaError("give either manifest or code", field_name="manifest")
+
+
 class PackageRunSchema(RunRequestSchema):
     action = fields.String(required=True, validate=validate.OneOf(["install", "uninstall", "upgrade", "status"]))
     name = fields.String(
@@ -171,6 +195,11 @@ class ExecutionQueryArgsSchema(_Strict):
     status = _csv_of(STATUSES)
     kind = _csv_of(KINDS)
     target = fields.String(validate=validate.Length(min=1, max=255))
+    createdBy = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "who started it"})
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "text of the request (command, task name, parameters), case-insensitive"},
+    )
     since = fields.AwareDateTime(default_timezone=None)
     until = fields.AwareDateTime(default_timezone=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

@@ -19,6 +19,13 @@ class ResultSchema(Schema):
         allow_none=True, metadata={"description": "Puppet runs: the agent applied changes (exit 2 or 6); else null"}
     )
     truncated = fields.Boolean(metadata={"description": "stdout or stderr was cut at BOLTDECK_MAX_OUTPUT_BYTES"})
+    puppet = fields.Raw(
+        allow_none=True,
+        metadata={
+            "description": "Puppet runs (agent, apply, or a command whose output was Puppet's): "
+            "{changed, failed, noop, skipped, applySeconds, resources: [{resource, status, message}], truncated}"
+        },
+    )
 
 
 class ExecutionSchema(Schema):
@@ -101,3 +108,6 @@ class SessionSchema(Schema):
     canRun = fields.Boolean()
     canAdmin = fields.Boolean()
     expertMode = fields.Boolean(metadata={"description": "whether this role may request expert mode"})
+    confirmAboveTargets = fields.Integer(
+        metadata={"description": "the UI asks for confirmation before a run on more targets than this"}
+    )

@@ -83,6 +83,7 @@ results = Table(
     Column("error", Text),  # JSON {kind, issueCode, message}
     Column("changed", Boolean),  # Puppet runs: the agent applied changes (schema version 3)
     Column("truncated", Boolean, nullable=False, default=False),  # stdout/stderr cut at the output cap (3)
+    Column("puppet_summary", Text),  # JSON: a Puppet run's resource counts, apply time and resources (6)
     PrimaryKeyConstraint("execution_id", "target"),
 )
 
@@ -195,7 +196,13 @@ def _add_workers(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE executions ADD COLUMN {name} {kind}")
 
 
-MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry, _add_workers]
+def _add_puppet_summary(conn: Connection) -> None:
+    """Version 6: each target's Puppet summary (changed, failed, noop resources, apply time)."""
+    if "puppet_summary" not in {column["name"] for column in inspect(conn).get_columns("results")}:
+        conn.exec_driver_sql("ALTER TABLE results ADD COLUMN puppet_summary TEXT")
+
+
+MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry, _add_workers, _add_puppet_summary]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 
