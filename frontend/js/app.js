@@ -13,6 +13,7 @@ import { ExecutionsPage } from './pages/executions-page.js';
 import { InventoryPage } from './pages/inventory-page.js';
 import { LOGIN_PATH, LoginPage, loginPathFor, returnPath } from './pages/login-page.js';
 import { NodePage } from './pages/node-page.js';
+import { NotFoundPage } from './pages/not-found-page.js';
 import { RunPage } from './pages/run-page.js';
 import { navigate, route, startRouter } from './router.js';
 import { loadSession, session, sessionEnded } from './session.js';
@@ -29,6 +30,7 @@ const COMPONENTS = {
   'bd-execution-page': ExecutionPage,
   'bd-login-page': LoginPage,
   'bd-admin-page': AdminPage,
+  'bd-not-found-page': NotFoundPage,
 };
 for (const [name, component] of Object.entries(COMPONENTS)) {
   if (!customElements.get(name)) customElements.define(name, component);
@@ -48,6 +50,7 @@ route(/^\/executions$/, () => page('bd-executions-page'), 'Executions');
 route(/^\/executions\/([^/]+)$/, ([, id]) => page('bd-execution-page', { 'execution-id': id }), ([, id]) => `Execution ${id.slice(0, 8)}`);
 route(/^\/login$/, () => page('bd-login-page'), 'Log in');
 route(/^\/admin$/, () => page('bd-admin-page'), 'Admin');
+route(/^/, () => page('bd-not-found-page'), 'Page not found'); // last: any other path
 
 /** Without a session every page is the login page; with one, the login page is not. */
 function guard(path, params) {

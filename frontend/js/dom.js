@@ -77,8 +77,25 @@ export function formatTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleString(undefined, {
-    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
   });
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+
+/** "5 minutes ago" for an ISO string (the largest unit that fits). */
+export function relativeTime(iso, now = Date.now()) {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (Number.isNaN(seconds)) return '';
+  const [unit, size] = UNITS.find(([, s]) => Math.abs(seconds) >= s) ?? UNITS[3];
+  return RELATIVE.format(Math.round(seconds / size), unit);
+}
+
+/** A <time> showing the local time with its zone, and how long ago it was as its title. */
+export function timeElement(iso) {
+  if (!iso) return '–';
+  return h('time', { dateTime: iso, text: formatTime(iso), title: relativeTime(iso) });
 }
 
 /** Copy text to the clipboard, falling back to a hidden textarea where the API is refused. */
@@ -94,4 +111,14 @@ export async function copyText(text) {
     area.remove();
     return ok;
   }
+}
+
+/** Save text as a file: a Blob behind a temporary link (no server round trip for the header). */
+export function downloadText(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }

@@ -3,7 +3,7 @@
 
 import { api, executionPath } from './api.js';
 
-export const EVENT_TYPES = ['start', 'command', 'stdout', 'stderr', 'log', 'progress', 'result', 'status', 'error', 'complete'];
+export const EVENT_TYPES = ['start', 'command', 'stdout', 'stderr', 'log', 'progress', 'resources', 'result', 'status', 'error', 'complete'];
 
 /** Connection states shown to the user. */
 export const STATE_LABELS = {

@@ -420,7 +420,8 @@ def test_access_two_admins_removed_at_once_leave_one(make_server):
         with ThreadPoolExecutor(2) as pool:
             answers = list(pool.map(lambda c: live.api(c[0], c[1], json=c[2], headers=headers), calls))
         assert sorted(a.status_code // 100 for a in answers) == [2, 4], [a.text for a in answers]
-        assert [a.json()["error"]["code"] for a in answers if a.status_code == 409] == ["last_admin"]
+        # refused as the last admin, or (the demotion done first) as no longer an admin at all
+        assert [a.json()["error"]["code"] in ("last_admin", "forbidden") for a in answers if a.status_code >= 400] == [True]
         admins = [u["name"] for u in live.api("GET", "/api/users", headers=headers).json()["items"] if u["role"] == "admin"]
         assert len(admins) == 1, admins
         if admins != [survivor]:  # the demotion won: the other admin is the one left

@@ -97,3 +97,38 @@ def test_history_output_download_of_odd_target_name(server):
     execution = server.run("/api/commands", {"targets": ["localhost"], "command": "true"}, wait=True).json()
     response = server.api("GET", f"/api/executions/{execution['id']}/output", params={"target": "\U0008f780\x06"})
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_history_filters_by_who_started_it_and_by_request_text(make_server):
+    """Issue 16: history had no "started by" filter and no search by command or task text."""
+    live = make_server()
+    operator = {"Authorization": f"Bearer {live.token_for('operator')}"}
+    mine = live.run("/api/commands", {"targets": ["localhost"], "command": "echo 'Quote\"d 100%_done'"}, wait=True)
+    theirs = live.run("/api/commands", {"targets": ["localhost"], "command": "whoami"}, wait=True, headers=operator)
+    task = live.run("/api/tasks/run", {"targets": ["localhost"], "task": "demo::fail"}, wait=True)
+    ids = lambda **params: [e["id"] for e in live.api("GET", "/api/executions", params=params).json()["items"]]  # noqa: E731
+
+    assert ids(createdBy="test-operator") == [theirs.json()["id"]]
+    assert ids(createdBy="admin") == [task.json()["id"], mine.json()["id"]]
+    assert ids(q="DEMO::fa") == [task.json()["id"]]  # case-insensitive, the task name
+    assert ids(q='quote"d') == [mine.json()["id"]]  # a quote, as typed (stored JSON-escaped)
+    assert ids(q="100%_") == [mine.json()["id"]]  # LIKE wildcards taken literally
+    assert ids(q="100_") == [] and ids(q="0%d") == []  # as wildcards they would match "100%_done"
+    assert ids(q="WhoAmI", createdBy="test-operator") == [theirs.json()["id"]]
+    assert ids(q="whoami", createdBy="admin") == []
+    assert live.api("GET", "/api/executions?q=").status_code == 400
+
+
+def test_history_cancelled_execution_names_who_cancelled_and_when(server):
+    """Issue 16: after Cancel nothing said who cancelled; the audit log's first cancel says it."""
+    operator = {"Authorization": f"Bearer {server.token_for('operator')}"}
+    started = server.run("/api/commands", {"targets": ["localhost"], "command": "sleep 30"})
+    execution_id = started.json()["executionId"]
+    cancelled = server.api("POST", f"/api/executions/{execution_id}/cancel", headers=operator)
+    assert cancelled.status_code == 200, cancelled.text
+    final = server.wait_final(execution_id)
+    assert final["status"] == "cancelled"
+    assert final["cancelledBy"]["user"] == "test-operator" and final["cancelledBy"]["via"] == "http"
+    assert final["cancelledBy"]["at"] >= final["createdAt"]
+    done = server.run("/api/commands", {"targets": ["localhost"], "command": "true"}, wait=True).json()
+    assert "cancelledBy" not in done

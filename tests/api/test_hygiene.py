@@ -142,6 +142,16 @@ def test_cli_token_expiry_must_be_a_duration(server, duration):
     assert done.stderr.startswith("boltdeck: --expires must be") and "Traceback" not in done.stderr
 
 
+def test_unknown_page_answers_the_ui_with_404_and_unknown_api_path_json(server):
+    """Bug (issue 16): /nope in a browser showed raw JSON instead of a not-found page."""
+    page = server.api("GET", "/nope", headers={"Accept": "text/html,application/xhtml+xml"}, auth=False)
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")
+    assert "<script" in page.text and page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    api = server.api("GET", "/api/nope", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert server.api("GET", "/nope", auth=False).json()["error"]["code"] == "not_found"  # a script, not a browser
+
+
 def test_tokens_issued_before_the_upgrade_never_expire(tmp_path):
     """Schema version 4 adds the expiry column; a token from a version 3 database keeps working."""
     live = LiveServer(tmp_path)

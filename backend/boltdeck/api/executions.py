@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from flask import Blueprint, Response, request
 
@@ -21,7 +22,7 @@ from ..schemas import (
     RerunSchema,
     load,
 )
-from ..storage import ExecutionFilter, ExecutionStore
+from ..storage import AuditFilter, ExecutionFilter, ExecutionStore
 from .auth import audit, principal, requires, user_name
 
 bp = Blueprint("executions", __name__, url_prefix="/api/executions")
@@ -46,7 +47,21 @@ def execution_body(record: dict, with_results: bool = True) -> dict:
     if with_results:
         data["results"] = found.store.get_results(record["id"])
     data["links"] = links_for(record["id"])
-    return EXECUTION_SCHEMA.dump(data)
+    body = EXECUTION_SCHEMA.dump(data)
+    if with_results and record["status"] == "cancelled":
+        body["cancelledBy"] = cancelled_by(record["id"])
+    return body
+
+
+def cancelled_by(execution_id: str) -> dict | None:
+    """Who asked first to cancel an execution, and when: the audit log records it (HTTP and WebSocket)."""
+    log = services().accounts.accounts
+    query = AuditFilter(action=("cancel",), outcome="ok", execution_id=execution_id, limit=1)
+    _, total = log.list_audit(query)
+    if not total:
+        return None
+    first = log.list_audit(replace(query, offset=total - 1))[0][0]
+    return {"user": first["user"], "at": first["at"], "via": first["detail"].get("via")}
 
 
 def query_args(list_keys: tuple[str, ...]) -> dict:
@@ -77,6 +92,8 @@ def list_executions():
         status=args["status"],
         kind=args["kind"],
         target=args.get("target"),
+        created_by=args.get("createdBy"),
+        q=args.get("q"),
         since=iso_filter_time(args.get("since"), "since"),
         until=iso_filter_time(args.get("until"), "until"),
         limit=args["limit"],

@@ -42,21 +42,34 @@ export class AppHeader extends HTMLElement {
     this.userName = h('span', { class: 'user-name' });
     this.userRole = h('span', { class: 'user-role' });
     this.logoutButton = h('button', { type: 'button', class: 'logout', text: 'Log out', on: { click: () => this.logOut() } });
+    // On narrow screens the navigation and tools fold behind this button (CSS shows it there).
+    const menuId = uid('menu');
+    this.menuButton = h('button', {
+      type: 'button', class: 'menu-toggle', text: 'Menu',
+      attrs: { 'aria-expanded': 'false', 'aria-controls': menuId },
+      on: { click: () => this.toggleMenu() },
+    });
     this.user = h('div', { class: 'user' }, h('span', { class: 'visually-hidden', text: 'Logged in as ' }),
       this.userName, this.userRole, this.logoutButton);
     replace(this,
       h('header', { class: 'app-header' },
         h('a', { class: 'brand', href: '/inventory', attrs: { 'aria-label': 'Boltdeck home' } },
           h('span', { class: 'brand-mark', attrs: { 'aria-hidden': 'true' }, text: '⚡' }), 'Boltdeck'),
-        this.nav,
-        h('div', { class: 'header-tools' },
-          h('span', { attrs: { 'aria-live': 'polite' } }, this.boltState),
-          this.expertLabel,
-          h('span', { id: `${toggleId}-hint`, class: 'visually-hidden', text: 'New runs stream live output, Bolt\'s log and the Bolt command line.' }),
-          this.user)),
+        this.menuButton,
+        h('div', { class: 'header-menu', id: menuId },
+          this.nav,
+          h('div', { class: 'header-tools' },
+            h('span', { attrs: { 'aria-live': 'polite' } }, this.boltState),
+            this.expertLabel,
+            h('span', { id: `${toggleId}-hint`, class: 'visually-hidden', text: 'New runs stream live output, Bolt\'s log and the Bolt command line.' }),
+            this.user))),
       this.banner);
+    this.header = this.querySelector('.app-header');
     this.onExpertChange = (event) => { this.expertToggle.checked = event.detail.expertMode; };
-    this.onSession = () => this.showSession();
+    this.onSession = () => {
+      this.showSession();
+      this.refreshHealth(); // a visitor's page had no Bolt version yet
+    };
     window.addEventListener(EXPERT_MODE_EVENT, this.onExpertChange);
     window.addEventListener(SESSION_EVENT, this.onSession);
     this.showSession();
@@ -96,8 +109,14 @@ export class AppHeader extends HTMLElement {
     }
   }
 
-  /** Mark the navigation link of the current page. */
+  toggleMenu(open = this.menuButton.getAttribute('aria-expanded') !== 'true') {
+    this.menuButton.setAttribute('aria-expanded', String(open));
+    this.header.dataset.menu = open ? 'open' : 'closed';
+  }
+
+  /** Mark the navigation link of the current page (and fold the narrow-screen menu again). */
   setActive(path) {
+    this.toggleMenu(false);
     for (const [name, link] of Object.entries(this.links)) {
       if (NAV_SECTIONS[name](path)) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');

@@ -2,23 +2,25 @@
 // line (expert mode), progress, and the actions (cancel, rerun, copy, download).
 
 import { executionPath } from '../api.js';
-import { formatDuration, formatTime, h, replace } from '../dom.js';
+import { formatDuration, h, replace, timeElement } from '../dom.js';
 import { canRun, session } from '../session.js';
 import { expertModeAllowed } from '../settings.js';
 import { STATE_LABELS } from '../stream.js';
+import { exitCodeMeaning } from './outcome.js';
 import { executionTitle, FINAL_STATUSES, statusBadge } from './status.js';
 
 export class ExecutionHeader {
-  /** `actions`: {cancel(), rerun(scope), copyAll()} callbacks of the viewer. */
+  /** `actions`: {cancel(), rerun(scope), copyAll(), save(format)} callbacks of the viewer. */
   constructor(executionId, actions) {
     this.id = executionId;
     this.title = h('h1', { text: 'Execution' });
     this.badge = h('span', { class: 'status-slot' });
     this.connection = h('span', { class: 'connection', dataset: { state: 'connecting' }, text: STATE_LABELS.connecting });
     this.facts = {
-      kind: h('dd'), targets: h('dd'), started: h('dd'), elapsed: h('dd', { class: 'elapsed' }), exit: h('dd', { class: 'exit-code' }),
+      kind: h('dd'), targets: h('dd'), createdBy: h('dd', { class: 'started-by' }), started: h('dd'), elapsed: h('dd', { class: 'elapsed' }), exit: h('dd', { class: 'exit-code' }),
     };
     this.parent = h('p', { class: 'muted', hidden: true });
+    this.outcome = h('p', { class: 'outcome-line', hidden: true });
     this.commandLine = h('code', { class: 'command-line-text' });
     this.commandBox = h('div', { class: 'command-line', hidden: true }, h('span', { class: 'label', text: 'Bolt command line' }), this.commandLine);
     this.progress = h('progress', { max: 100, value: 0, attrs: { 'aria-label': 'Progress' } });
@@ -29,15 +31,15 @@ export class ExecutionHeader {
     this.alert = h('div', { class: 'form-error', hidden: true, tabIndex: -1, attrs: { role: 'alert' } });
     this.element = h('section', { class: 'exec-head', attrs: { 'aria-label': 'Execution summary' } },
       h('div', { class: 'exec-title' }, this.title,
-        h('div', { class: 'exec-state', attrs: { role: 'status', 'aria-live': 'polite' } }, this.badge, this.connection)),
+        h('div', { class: 'exec-state', tabIndex: -1, attrs: { role: 'status', 'aria-live': 'polite' } }, this.badge, this.connection)),
       this.parent,
       h('dl', { class: 'exec-facts' }, Object.entries({
-        kind: 'Kind', targets: 'Targets', started: 'Started', elapsed: 'Elapsed', exit: 'Exit code',
+        kind: 'Kind', targets: 'Targets', createdBy: 'Started by', started: 'Started', elapsed: 'Elapsed', exit: 'Exit code',
       }).map(([key, term]) => h('div', {}, h('dt', { text: term }), this.facts[key]))),
-      this.commandBox, this.progressRow, this.actions, this.notice, this.alert);
+      this.outcome, this.commandBox, this.progressRow, this.actions, this.notice, this.alert);
   }
 
-  buildActions({ cancel, rerun, copyAll }) {
+  buildActions({ cancel, rerun, copyAll, save }) {
     // Cancel and rerun only for roles that may run; the others get a note instead of buttons.
     this.mayRun = canRun();
     if (this.mayRun) {
@@ -50,6 +52,7 @@ export class ExecutionHeader {
     this.copyFeedback = h('span', { class: 'muted', attrs: { 'aria-live': 'polite' } });
     const download = (format) => h('a', {
       class: 'button', href: `${executionPath(this.id)}/output?format=${format}`, download: '', text: `Download .${format}`,
+      on: { click: (event) => { event.preventDefault(); save(format); } }, // with the report header
     });
     this.actions = h('div', { class: 'actions' },
       this.cancelButton, this.rerunAll, this.rerunFailed, roleNote, h('span', { class: 'spacer' }),
@@ -63,7 +66,8 @@ export class ExecutionHeader {
     this.title.textContent = executionTitle(execution);
     this.facts.kind.textContent = execution.kind;
     this.facts.targets.textContent = (execution.targets ?? []).join(', ');
-    this.facts.started.textContent = formatTime(execution.startedAt ?? execution.createdAt);
+    this.facts.createdBy.textContent = execution.createdBy ?? '–';
+    replace(this.facts.started, timeElement(execution.startedAt ?? execution.createdAt));
     if (execution.parentId) {
       replace(this.parent, `Rerun (${execution.rerunScope ?? 'all'}) of `,
         h('a', { href: `/executions/${encodeURIComponent(execution.parentId)}`, text: execution.parentId.slice(0, 8) }));
@@ -96,6 +100,15 @@ export class ExecutionHeader {
     this.rerunFailed.title = failed.length ? `Rerun on ${failed.join(', ')}` : 'No target failed';
   }
 
+  /** The end, in words (who cancelled, the time limit that fired); no more "waiting". */
+  showOutcome(reason, status) {
+    this.outcome.textContent = reason ?? '';
+    this.outcome.hidden = !reason;
+    if (FINAL_STATUSES.has(status) && this.progressText.textContent === 'Waiting for results…') {
+      this.progressText.textContent = 'Finished';
+    }
+  }
+
   showConnection(state) {
     this.connection.dataset.state = state;
     this.connection.textContent = STATE_LABELS[state] ?? state;
@@ -107,7 +120,8 @@ export class ExecutionHeader {
   }
 
   showExitCode(code) {
-    this.facts.exit.textContent = code ?? '–';
+    const meaning = exitCodeMeaning(code);
+    replace(this.facts.exit, String(code ?? '–'), meaning && code !== 0 ? h('span', { class: 'exit-meaning', text: meaning }) : null);
   }
 
   /** `progress` event data: {percent, phase, completed, total}. */

@@ -4,12 +4,15 @@
 // the results table and the controls.
 
 import { api, apiText, executionPath } from '../api.js';
-import { copyText, h, replace } from '../dom.js';
+import { copyText, downloadText, h, replace } from '../dom.js';
 import { OutputPane } from '../output-pane.js';
 import { countLines, errorText, LOG_PANE, piecesOf } from '../pieces.js';
 import { navigate } from '../router.js';
 import { ExecutionStream } from '../stream.js';
 import { ExecutionHeader } from './execution-header.js';
+import { ProgressBoard } from './progress-board.js';
+import { PuppetResourceView } from './resource-view.js';
+import { noResultReason, outcomeReason, reportHeader, targetsWithoutResult } from './outcome.js';
 import { FINAL_STATUSES, resultsTable, statusLabel } from './status.js';
 import { Tabs } from './tabs.js';
 
@@ -45,14 +48,19 @@ export class RealtimeOutputViewer extends HTMLElement {
       cancel: () => this.cancel(),
       rerun: (scope) => this.rerun(scope),
       copyAll: () => this.copy(null),
+      save: (format) => this.save(format, null),
     });
     this.tabs = new Tabs('Output', [], { onSelect: (key) => this.panes.get(key)?.shown() });
     this.resultsBox = h('div', { class: 'table-scroll' }, h('p', { class: 'muted', text: 'No results yet.' }));
+    this.progressBoard = new ProgressBoard();
+    this.resourceView = new PuppetResourceView();
     replace(this,
       this.header.element,
+      this.progressBoard.element,
+      this.resourceView.element,
       h('section', { class: 'output-section', attrs: { 'aria-labelledby': 'output-heading' } },
         h('h2', { id: 'output-heading', text: 'Output' }), this.tabs.element),
-      h('section', { attrs: { 'aria-labelledby': 'results-heading' } },
+      h('section', { class: 'results', attrs: { 'aria-labelledby': 'results-heading' } },
         h('h2', { id: 'results-heading', text: 'Results' }), this.resultsBox));
   }
 
@@ -61,12 +69,15 @@ export class RealtimeOutputViewer extends HTMLElement {
     try {
       execution = await api(executionPath(this.executionId));
     } catch (error) {
-      this.header.title.textContent = 'Execution not available';
+      this.header.title.textContent = error.status === 404 ? 'Execution not found' : 'Execution not available';
       this.header.showAlert(error.status === 404 ? `There is no execution ${this.executionId}.` : error.message);
       this.header.showConnection('failed');
+      // Nothing to act on: no buttons, no empty output or results.
+      for (const part of [this.header.actions, this.header.progressRow, this.header.element.querySelector('.exec-facts'), ...this.querySelectorAll('section.output-section, section.results')]) part.hidden = true;
       return;
     }
     if (!this.isConnected) return;
+    this.record = execution;
     this.expertMode = Boolean(execution.expertMode);
     this.header.showRecord(execution);
     this.showRecordState(execution);
@@ -86,7 +97,10 @@ export class RealtimeOutputViewer extends HTMLElement {
       durationMs: execution.durationMs,
       exitCode: execution.exitCode,
     });
-    for (const result of execution.results ?? []) this.results.set(result.target, result);
+    for (const result of execution.results ?? []) {
+      this.results.set(result.target, result);
+      if (result.puppet) this.resourceView.summary(result.target, result.puppet);
+    }
     this.header.showStatus(execution.status, execution.summary);
     this.header.showExitCode(execution.exitCode);
     this.renderResults();
@@ -152,6 +166,7 @@ export class RealtimeOutputViewer extends HTMLElement {
     try {
       const execution = await api(executionPath(this.executionId));
       if (!this.isConnected) return;
+      this.record = execution;
       for (const result of execution.results ?? []) this.results.set(result.target, result);
       this.renderResults();
     } catch {
@@ -169,11 +184,22 @@ export class RealtimeOutputViewer extends HTMLElement {
     }
   }
 
+  /** The results so far; once finished, also each target that got none, and why the run ended. */
   renderResults() {
     for (const [target, result] of this.results) this.markTab(target, result.status);
-    replace(this.resultsBox, this.results.size
-      ? resultsTable([...this.results.values()], this.order)
+    const status = this.state.status;
+    const final = FINAL_STATUSES.has(status);
+    const missing = final ? targetsWithoutResult(this.targetOrder(), this.results) : [];
+    for (const target of missing) this.markTab(target, 'no_result');
+    if (final) this.header.showOutcome(outcomeReason({ ...this.record, status }), status);
+    replace(this.resultsBox, this.results.size || missing.length
+      ? resultsTable([...this.results.values()], this.order, { missing, missingReason: noResultReason(status) })
       : h('p', { class: 'muted', text: 'No results yet.' }));
+  }
+
+  /** Every target of the run: expanded from the start event, else as asked (cancelled while queued). */
+  targetOrder() {
+    return this.order.length ? this.order : (this.record?.targets ?? []);
   }
 
   // ---------------------------------------------------------------------------- panes
@@ -202,8 +228,11 @@ export class RealtimeOutputViewer extends HTMLElement {
         class: 'button', download: '', text: `.${format}`,
         href: `${executionPath(this.executionId)}/output?format=${format}&target=${target}`,
         attrs: { 'aria-label': `Download ${pane.label} output as .${format}` },
+        on: { click: (event) => { event.preventDefault(); this.save(format, pane.key); } },
       })));
     }
+    const wrap = h('input', { type: 'checkbox', checked: true, on: { change: () => { pane.element.dataset.wrap = wrap.checked ? 'on' : 'off'; } } });
+    tools.unshift(h('label', { class: 'check-option wrap-toggle' }, wrap, h('span', { text: 'Wrap lines' })));
     return h('div', { class: 'pane-panel' },
       h('div', { class: 'pane-toolbar' }, isLog ? h('span', { class: 'muted', text: 'Bolt\'s own messages' }) : streamSwitch(pane), tools),
       pane.element);
@@ -213,7 +242,7 @@ export class RealtimeOutputViewer extends HTMLElement {
     const button = this.tabs.items.get(target)?.button;
     if (!button) return;
     button.dataset.result = status;
-    button.querySelector('.tab-status').textContent = status === 'success' ? ' ✓' : ' ✗';
+    button.querySelector('.tab-status').textContent = { success: ' ✓', no_result: ' –' }[status] ?? ' ✗';
     button.setAttribute('aria-label', `${target}: ${statusLabel(status)}`);
   }
 
@@ -244,6 +273,8 @@ export class RealtimeOutputViewer extends HTMLElement {
       const execution = await api(`${executionPath(this.executionId)}/cancel`, { method: 'POST' });
       this.header.showAlert('');
       if (!this.state.status || !FINAL_STATUSES.has(this.state.status)) this.header.showStatus(execution.status, execution.summary);
+      // The Cancel button goes away once the run ends: keep the focus on the status it changed.
+      this.header.element.querySelector('.exec-state').focus();
     } catch (error) {
       this.header.showAlert(`Could not cancel: ${error.message}`);
     } finally {
@@ -275,8 +306,27 @@ export class RealtimeOutputViewer extends HTMLElement {
         text = pane ? pane.text() : [...this.panes.values()].map((p) => p.text()).join('\n');
       }
     }
-    const ok = await copyText(text);
+    const ok = await copyText(pane?.key === LOG_PANE ? text : this.reportHeader(pane?.key) + text);
     this.header.copyFeedback.textContent = ok ? `Copied ${countLines(text) || 1} line(s)` : 'Copy failed';
+  }
+
+  /** A report: the header (what ran, how it ended, the error lines) and the server's output text. */
+  reportHeader(target = null) {
+    const record = { ...this.record, ...this.state, status: this.state.status ?? this.record?.status };
+    record.finishedAt = this.record?.finishedAt;
+    record.startedAt = this.record?.startedAt;
+    return reportHeader(record, { results: this.results, order: this.targetOrder(), errors: this.errors, target });
+  }
+
+  async save(format, target) {
+    const suffix = target ? `&target=${encodeURIComponent(target)}` : '';
+    try {
+      const text = await apiText(`${executionPath(this.executionId)}/output?format=${format}${suffix}`);
+      const name = `execution-${this.executionId}${target ? `-${target.replace(/[^A-Za-z0-9._-]/g, '_')}` : ''}.${format}`;
+      downloadText(name, this.reportHeader(target) + text);
+    } catch (error) {
+      this.header.showAlert(`Could not download the output: ${error.message}`);
+    }
   }
 }
 
@@ -294,9 +344,15 @@ const HANDLERS = {
     if (data.status === 'running' && !this.state.startedAt) this.state.startedAt = Date.parse(event.timestamp);
   },
   progress(event, data) {
-    this.header.showProgress(data);
+    if (event.target) this.progressBoard.update(event.target, data); // a target's phase
+    else this.header.showProgress(data); // targets done of all
+  },
+  resources(event, data) {
+    this.resourceView.add(event.target, data);
   },
   result(event, data) {
+    this.progressBoard.finish(data.target ?? event.target, data.status);
+    if (data.puppet) this.resourceView.summary(data.target ?? event.target, data.puppet);
     this.results.set(data.target ?? event.target, data);
     this.markTab(data.target ?? event.target, data.status);
     this.dirty.results = true;

@@ -8,6 +8,7 @@ import { navigate } from '../router.js';
 import { canRun, session } from '../session.js';
 import { expertMode } from '../settings.js';
 import { paramControl } from '../task-params.js';
+import { confirmRun, DEFAULT_CONFIRM_ABOVE_TARGETS, riskOf } from './confirm-dialog.js';
 import { Tabs } from './tabs.js';
 
 export class RunForms extends HTMLElement {
@@ -126,7 +127,7 @@ export class RunForms extends HTMLElement {
   }
 
   puppetForm() {
-    const noop = h('input', { type: 'checkbox', name: 'noop' });
+    const noop = h('input', { type: 'checkbox', name: 'noop', checked: true }); // a real run must be chosen
     const debug = h('input', { type: 'checkbox', name: 'debug' });
     const environment = h('input', { type: 'text', name: 'environment', placeholder: 'production', autocomplete: 'off' });
     const tags = h('input', { type: 'text', name: 'tags', placeholder: 'ntp, ssh', autocomplete: 'off' });
@@ -144,7 +145,8 @@ export class RunForms extends HTMLElement {
   }
 
   packageForm() {
-    const action = h('select', { name: 'action' }, ['install', 'uninstall', 'upgrade', 'status'].map((a) => h('option', { value: a, text: a })));
+    // `status` first: the default changes nothing.
+    const action = h('select', { name: 'action' }, ['status', 'install', 'upgrade', 'uninstall'].map((a) => h('option', { value: a, text: a })));
     const name = h('input', { type: 'text', name: 'name', autocomplete: 'off', spellcheck: false, placeholder: 'nginx' });
     const version = h('input', { type: 'text', name: 'version', autocomplete: 'off', spellcheck: false, placeholder: 'optional' });
     return this.form('/api/packages', 'Run package action', [
@@ -187,6 +189,8 @@ export class RunForms extends HTMLElement {
     }
     const body = { targets: this.targets, ...read(), expertMode: expertMode() };
     if (this.timeout.value) body.timeoutSeconds = Number(this.timeout.value);
+    const risk = riskOf(path, body, session()?.confirmAboveTargets ?? DEFAULT_CONFIRM_ABOVE_TARGETS);
+    if (risk && !(await confirmRun(risk, body.targets))) return;
     submit.disabled = true;
     try {
       const started = await api(path, { method: 'POST', body });

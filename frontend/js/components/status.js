@@ -16,6 +16,7 @@ const STATUS_LABELS = {
   cancelled: 'Cancelled',
   timed_out: 'Timed out',
   interrupted: 'Interrupted',
+  no_result: 'No result',
 };
 
 export function statusLabel(status) {
@@ -27,12 +28,15 @@ export function statusBadge(status) {
   return h('span', { class: 'badge', dataset: { status: String(status ?? 'unknown') }, text: statusLabel(status) });
 }
 
-/** Table of per-target results, in the given target order (others after). */
-export function resultsTable(results, order = []) {
+/**
+ * Table of per-target results, in the given target order (others after). `missing` lists
+ * targets of a finished execution that got no result, shown with `missingReason`.
+ */
+export function resultsTable(results, order = [], { missing = [], missingReason = '' } = {}) {
   const rank = new Map(order.map((name, i) => [name, i]));
-  const rows = [...results].sort((a, b) => (rank.get(a.target) ?? 1e9) - (rank.get(b.target) ?? 1e9)
-    || String(a.target).localeCompare(String(b.target)));
-  return h('table', { class: 'results-table' },
+  const rows = [...results, ...missing.map((target) => ({ target, status: 'no_result', reason: missingReason }))]
+    .sort((a, b) => (rank.get(a.target) ?? 1e9) - (rank.get(b.target) ?? 1e9) || String(a.target).localeCompare(String(b.target)));
+  return h('table', { class: 'results-table cards' },
     h('caption', { class: 'visually-hidden', text: 'Results per target' }),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', text: 'Target' }),
@@ -41,12 +45,13 @@ export function resultsTable(results, order = []) {
       h('th', { scope: 'col', text: 'Details' }))),
     h('tbody', {}, rows.map((result) => h('tr', { dataset: { target: result.target } },
       h('th', { scope: 'row', text: result.target }),
-      h('td', {}, statusBadge(result.status)),
-      h('td', { class: 'num', text: result.exitCode ?? '–' }),
-      h('td', { class: 'details', text: resultDetails(result) })))));
+      h('td', { dataset: { label: 'Status' } }, statusBadge(result.status)),
+      h('td', { class: 'num', dataset: { label: 'Exit code' }, text: result.exitCode ?? '–' }),
+      h('td', { class: 'details', dataset: { label: 'Details' }, text: resultDetails(result) })))));
 }
 
 function resultDetails(result) {
+  if (result.reason) return result.reason;
   if (result.error) return errorText(result.error);
   if (result.value && Object.keys(result.value).length) return JSON.stringify(result.value);
   const out = stripAnsi(result.stdout ?? '').replace(/\s+/g, ' ').trim();

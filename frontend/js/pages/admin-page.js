@@ -2,7 +2,8 @@
 // tokens with a Revoke button each. Every value is untrusted text and goes in as text.
 
 import { api, query } from '../api.js';
-import { formatTime, h, replace, uid } from '../dom.js';
+import { auditDetail, newTokenForm, newUserForm, policyPanel, usersTable } from '../components/admin-accounts.js';
+import { h, replace, timeElement, uid } from '../dom.js';
 import { filterForm } from '../forms.js';
 import { canAdmin, session } from '../session.js';
 
@@ -28,6 +29,8 @@ export class AdminPage extends HTMLElement {
     this.usersBox = h('div', { class: 'table-scroll' }, h('p', { class: 'muted', text: 'Loading users…' }));
     this.tokensBox = h('div', { class: 'table-scroll' }, h('p', { class: 'muted', text: 'Loading tokens…' }));
     this.tokenStatus = h('p', { class: 'muted', tabIndex: -1, attrs: { 'aria-live': 'polite' } });
+    this.newTokenBox = h('div', { class: 'new-token-box' });
+    this.policyBox = h('div', { class: 'card policy' }, h('p', { class: 'muted', text: 'Loading the policy…' }));
     replace(this,
       h('div', { class: 'page-head' }, h('h1', { text: 'Admin' })),
       h('section', { attrs: { 'aria-labelledby': 'audit-heading' } },
@@ -35,9 +38,12 @@ export class AdminPage extends HTMLElement {
         this.auditFilters(), this.auditBox,
         h('div', { class: 'pager' }, this.auditSummary, h('span', { class: 'spacer' }), this.moreButton)),
       h('section', { attrs: { 'aria-labelledby': 'users-heading' } },
-        h('h2', { id: 'users-heading', text: 'Users' }), this.usersBox),
+        h('h2', { id: 'users-heading', text: 'Users' }), newUserForm(() => this.accountsChanged()), this.usersBox),
       h('section', { attrs: { 'aria-labelledby': 'tokens-heading' } },
-        h('h2', { id: 'tokens-heading', text: 'API tokens' }), this.tokenStatus, this.tokensBox));
+        h('h2', { id: 'tokens-heading', text: 'API tokens' }), this.newTokenBox, this.tokenStatus, this.tokensBox),
+      h('section', { attrs: { 'aria-labelledby': 'policy-heading' } },
+        h('h2', { id: 'policy-heading', text: 'Policy in force' }), this.policyBox));
+    policyPanel().then((content) => replace(this.policyBox, content));
     this.loadAudit();
     this.loadUsers();
     this.loadTokens();
@@ -60,6 +66,8 @@ export class AdminPage extends HTMLElement {
     return filterForm('Filter the audit log', [
       h('div', { class: 'filter' }, h('label', { htmlFor: user.id, text: 'User' }), user),
       h('div', { class: 'filter' }, h('label', { htmlFor: outcome.id, text: 'Outcome' }), outcome),
+      dateFilter('since', 'From (date)', this.filters.since),
+      dateFilter('until', 'To (date, inclusive)', this.filters.until),
       actions,
     ], (data) => this.applyFilters(data));
   }
@@ -69,6 +77,8 @@ export class AdminPage extends HTMLElement {
       user: (data.get('user') || '').trim(),
       outcome: data.get('outcome') || '',
       action: data.getAll('action'),
+      since: data.get('since') || '',
+      until: data.get('until') || '',
     };
     history.pushState(null, '', `/admin${query(this.filters)}`);
     this.loadAudit();
@@ -81,7 +91,9 @@ export class AdminPage extends HTMLElement {
     const offset = more ? this.auditRows.length : 0;
     this.moreButton.disabled = true;
     try {
-      const page = await api(`/api/audit${query({ ...this.filters, limit: AUDIT_PAGE, offset })}`, { signal: this.abort.signal });
+      const { since, until, ...filters } = this.filters;
+      const times = { since: dayStart(since), until: dayStart(until, 1) }; // local days, the whole "to" day
+      const page = await api(`/api/audit${query({ ...filters, ...times, limit: AUDIT_PAGE, offset })}`, { signal: this.abort.signal });
       this.auditRows = more ? [...this.auditRows, ...page.items] : page.items;
       this.showAudit(page.items, more, page.total);
     } catch (error) {
@@ -114,10 +126,21 @@ export class AdminPage extends HTMLElement {
   async loadUsers() {
     try {
       const { items } = await api('/api/users');
-      replace(this.usersBox, items.length ? usersTable(items) : h('p', { class: 'muted', text: 'No users.' }));
+      replace(this.usersBox, usersTable(items, () => this.accountsChanged()));
+      if (!this.newTokenBox.childElementCount || this.tokenUsers !== items.length) {
+        this.tokenUsers = items.length; // rebuilt when users come or go, kept otherwise (it may show a new secret)
+        replace(this.newTokenBox, newTokenForm(items, () => { this.loadTokens(); this.loadAudit(); }));
+      }
     } catch (error) {
       replace(this.usersBox, failure(`Could not list users: ${error.message}`));
     }
+  }
+
+  /** After a user or token change: the lists and the audit log show it. */
+  accountsChanged() {
+    this.loadUsers();
+    this.loadTokens();
+    this.loadAudit();
   }
 
   async loadTokens() {
@@ -144,9 +167,9 @@ export class AdminPage extends HTMLElement {
     return h('tr', { dataset: { id: token.id, state: token.revokedAt ? 'revoked' : 'active' } },
       h('th', { scope: 'row', text: token.name || '–', title: token.id }),
       h('td', { text: token.user }),
-      h('td', { class: 'nowrap' }, timeOf(token.createdAt)),
-      h('td', { class: 'nowrap' }, token.lastUsedAt ? timeOf(token.lastUsedAt) : 'never'),
-      h('td', {}, token.revokedAt ? ['revoked ', timeOf(token.revokedAt)] : 'active'),
+      h('td', { class: 'nowrap' }, timeElement(token.createdAt)),
+      h('td', { class: 'nowrap' }, token.lastUsedAt ? timeElement(token.lastUsedAt) : 'never'),
+      h('td', {}, token.revokedAt ? ['revoked ', timeElement(token.revokedAt)] : 'active'),
       h('td', {}, revoke));
   }
 
@@ -166,9 +189,8 @@ export class AdminPage extends HTMLElement {
 }
 
 function auditRow(entry) {
-  const detail = entry.detail && Object.keys(entry.detail).length ? JSON.stringify(entry.detail) : '';
   return h('tr', { dataset: { id: entry.id, action: entry.action, outcome: entry.outcome } },
-    h('td', { class: 'nowrap' }, timeOf(entry.at)),
+    h('td', { class: 'nowrap' }, timeElement(entry.at)),
     h('td', { text: entry.user ?? '–' }),
     h('th', { scope: 'row', text: entry.action }),
     h('td', {}, h('span', { class: 'outcome', dataset: { outcome: entry.outcome }, text: entry.outcome })),
@@ -176,23 +198,22 @@ function auditRow(entry) {
     h('td', {}, entry.executionId
       ? h('a', { class: 'mono', href: `/executions/${encodeURIComponent(entry.executionId)}`, text: entry.executionId.slice(0, 8) })
       : '–'),
-    h('td', { class: 'detail' }, detail ? h('code', { text: detail }) : '–'));
-}
-
-function usersTable(items) {
-  return h('table', { class: 'data-table users' },
-    h('thead', {}, h('tr', {}, ['Name', 'Role', 'Created', 'Updated'].map((text) => h('th', { scope: 'col', text })))),
-    h('tbody', {}, items.map((user) => h('tr', { dataset: { name: user.name } },
-      h('th', { scope: 'row', text: user.name }),
-      h('td', { text: user.role }),
-      h('td', { class: 'nowrap' }, timeOf(user.createdAt)),
-      h('td', { class: 'nowrap' }, timeOf(user.updatedAt))))));
+    h('td', { class: 'detail' }, auditDetail(entry.detail)));
 }
 
 const tokenLabel = (token) => token.name || token.id;
 
-function timeOf(iso) {
-  return iso ? h('time', { dateTime: iso, text: formatTime(iso) }) : '–';
+/** A date input for the audit filters (a local calendar day). */
+function dateFilter(name, label, value) {
+  const control = h('input', { type: 'date', name, id: uid(`audit-${name}`), value });
+  return h('div', { class: 'filter' }, h('label', { htmlFor: control.id, text: label }), control);
+}
+
+/** The ISO instant a local day (`YYYY-MM-DD`) starts, `plusDays` later; '' for none. */
+function dayStart(day, plusDays = 0) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return '';
+  const [year, month, date] = day.split('-').map(Number);
+  return new Date(year, month - 1, date + plusDays).toISOString();
 }
 
 function failure(message) {
@@ -204,5 +225,7 @@ function readFilters(params) {
     user: params.get('user') ?? '',
     outcome: OUTCOMES.includes(params.get('outcome')) ? params.get('outcome') : '',
     action: (params.get('action') ?? '').split(',').filter((a) => ACTIONS.includes(a)),
+    since: params.get('since') ?? '',
+    until: params.get('until') ?? '',
   };
 }

@@ -1,7 +1,7 @@
 // Execution history: filters, pagination, and live status while executions run.
 
 import { api, query } from '../api.js';
-import { formatDuration, formatTime, h, replace, uid } from '../dom.js';
+import { formatDuration, h, replace, timeElement, uid } from '../dom.js';
 import { filterForm } from '../forms.js';
 import { executionTitle, FINAL_STATUSES, statusBadge } from '../components/status.js';
 
@@ -48,7 +48,9 @@ export class ExecutionsPage extends HTMLElement {
     const form = filterForm('Filter executions', [
       h('div', { class: 'filter' }, select('status', 'Status', STATUSES)),
       h('div', { class: 'filter' }, select('kind', 'Kind', KINDS)),
+      h('div', { class: 'filter' }, input('q', 'Command or task contains', 'search', this.filters.q)),
       h('div', { class: 'filter' }, input('target', 'Target', 'search', this.filters.target)),
+      h('div', { class: 'filter' }, input('createdBy', 'Started by', 'search', this.filters.createdBy)),
       h('div', { class: 'filter' }, input('since', 'Since', 'datetime-local', toLocalInput(this.filters.since))),
       h('div', { class: 'filter' }, input('until', 'Until', 'datetime-local', toLocalInput(this.filters.until))),
       h('div', { class: 'filter' }, h('label', { htmlFor: size.id, text: 'Per page' }), size),
@@ -63,6 +65,8 @@ export class ExecutionsPage extends HTMLElement {
       status: data.get('status') || '',
       kind: data.get('kind') || '',
       target: (data.get('target') || '').trim(),
+      createdBy: (data.get('createdBy') || '').trim(),
+      q: (data.get('q') || '').trim(),
       since: since ? new Date(since).toISOString() : '',
       until: until ? new Date(until).toISOString() : '',
       limit: Number(data.get('limit')) || 50,
@@ -112,18 +116,23 @@ export class ExecutionsPage extends HTMLElement {
 }
 
 function historyTable(items) {
-  return h('table', { class: 'data-table history' },
+  const cell = (label, props, ...children) => h('td', { ...props, dataset: { label } }, ...children);
+  return h('table', { class: 'data-table history cards' },
     h('caption', { class: 'visually-hidden', text: 'Executions, newest first' }),
-    h('thead', {}, h('tr', {}, ['Started', 'What', 'Targets', 'Status', 'Duration', 'Exit code'].map((text) => h('th', { scope: 'col', text })))),
+    h('thead', {}, h('tr', {}, ['What', 'Started', 'Started by', 'Targets', 'Status', 'Duration', 'Exit code'].map((text) => h('th', { scope: 'col', text })))),
     h('tbody', {}, items.map((item) => h('tr', { dataset: { id: item.id, status: item.status } },
-      h('td', { class: 'nowrap', text: formatTime(item.startedAt ?? item.createdAt) }),
       h('th', { scope: 'row', class: 'what' },
         h('a', { href: `/executions/${encodeURIComponent(item.id)}`, text: executionTitle(item) }),
-        item.parentId ? h('span', { class: 'muted', text: ` (rerun${item.rerunScope === 'failed' ? ' of failed' : ''})` }) : null),
-      h('td', { text: (item.targets ?? []).join(', ') }),
-      h('td', {}, statusBadge(item.status), item.queuePosition ? h('span', { class: 'muted', text: ` #${item.queuePosition}` }) : null),
-      h('td', { class: 'num', text: durationOf(item) }),
-      h('td', { class: 'num', text: item.exitCode ?? '–' })))));
+        item.parentId ? [' ', h('a', {
+          class: 'muted parent-link', href: `/executions/${encodeURIComponent(item.parentId)}`,
+          text: `(rerun${item.rerunScope === 'failed' ? ' of failed' : ''} of ${item.parentId.slice(0, 8)})`,
+        })] : null),
+      cell('Started', { class: 'nowrap' }, timeElement(item.startedAt ?? item.createdAt)),
+      cell('Started by', { class: 'started-by', text: item.createdBy ?? '–' }),
+      cell('Targets', { text: (item.targets ?? []).join(', ') }),
+      cell('Status', {}, statusBadge(item.status), item.queuePosition ? h('span', { class: 'muted', text: ` #${item.queuePosition}` }) : null),
+      cell('Duration', { class: 'num', text: durationOf(item) }),
+      cell('Exit code', { class: 'num', text: item.exitCode ?? '–' })))));
 }
 
 function durationOf(item) {
@@ -138,6 +147,8 @@ function readFilters(params) {
     status: params.get('status') ?? '',
     kind: params.get('kind') ?? '',
     target: params.get('target') ?? '',
+    createdBy: params.get('createdBy') ?? '',
+    q: params.get('q') ?? '',
     since: params.get('since') ?? '',
     until: params.get('until') ?? '',
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : 50,

@@ -69,9 +69,9 @@ export class InventoryPage extends HTMLElement {
       attrs: { 'aria-label': `Select all ${kind} shown` },
       on: { change: (event) => this.selectAll(items, event.target.checked) },
     })) : null;
-    return h('table', { class: ['data-table', this.mayRun && 'selectable'], dataset: { kind } },
+    return h('div', { class: 'table-scroll' }, h('table', { class: ['data-table', this.mayRun && 'selectable'], dataset: { kind } },
       h('thead', {}, h('tr', {}, selectAll, headings.map((text) => h('th', { scope: 'col', text })))),
-      h('tbody', {}, items.map((item) => this.row(item, cells(item)))));
+      h('tbody', {}, items.map((item) => this.row(item, cells(item))))));
   }
 
   row(item, cells) {
