@@ -7,9 +7,9 @@ import statistics
 import threading
 import time
 
-from ..api.helpers import events_of, processes_of
+from ..api.helpers import events_of, processes_of, wait_until
 from ..streaming.sse_client import SSEStream
-from .conftest import LEASE_SECONDS, wait_for
+from .conftest import LEASE_SECONDS
 
 # Prints the time of each print, so the reader can tell how late each line arrived.
 TICKER = "for i in $(seq 1 {n}); do echo \"tick $i $(date +%s.%N)\"; sleep {pause}; done"
@@ -60,7 +60,7 @@ def test_starting_stopping_and_killing_b_leaves_a_running_execution_alone(cluste
     a = cluster.server()
     execution_id = _start(a, "echo started; sleep 30")
     printed = lambda: any(e["type"] == "stdout" for e in events_of(a, execution_id))  # noqa: E731
-    assert wait_for(printed, 10), "bolt never printed"
+    assert wait_until(printed, 10), "bolt never printed"
     bolt_pids = set(processes_of(execution_id))  # once it printed: bolt and the sleep, no short-lived helper
     b = cluster.server()
     b.stop(signal.SIGTERM)
@@ -78,28 +78,28 @@ def test_starting_stopping_and_killing_b_leaves_a_running_execution_alone(cluste
 def test_killed_owner_is_recovered_by_another_process_within_the_lease(cluster):
     a, b = cluster.server(), cluster.server()
     execution_id = _start(a, "echo before-kill; sleep 60")
-    assert wait_for(lambda: any(e["type"] == "stdout" for e in events_of(b, execution_id)), 10)
+    assert wait_until(lambda: any(e["type"] == "stdout" for e in events_of(b, execution_id)), 10)
     a.stop(signal.SIGKILL)
     killed_at = time.monotonic()
-    assert wait_for(lambda: _status(b, execution_id) == "interrupted", LEASE_SECONDS + 10, interval=0.2)
+    assert wait_until(lambda: _status(b, execution_id) == "interrupted", LEASE_SECONDS + 10, interval=0.2)
     assert time.monotonic() - killed_at <= LEASE_SECONDS + 10
     events = events_of(b, execution_id)
     assert "before-kill\n" in [e["data"].get("text") for e in events if e["type"] == "stdout"]
     assert events[-1]["type"] == "complete" and events[-1]["data"]["status"] == "interrupted"
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    assert wait_for(lambda: processes_of(execution_id) == [], 5), "an orphan of the dead owner survived"
+    assert wait_until(lambda: processes_of(execution_id) == [], 5), "an orphan of the dead owner survived"
 
 
 def test_cancel_sent_to_b_stops_an_execution_running_on_a(cluster):
     a, b = cluster.server(), cluster.server()
     execution_id = _start(a, "sleep 60")
-    assert wait_for(lambda: processes_of(execution_id), 10), "bolt never started"
+    assert wait_until(lambda: processes_of(execution_id), 10), "bolt never started"
     asked = time.monotonic()
     answer = b.api("POST", f"/api/executions/{execution_id}/cancel")
     assert answer.status_code == 200, answer.text
-    assert wait_for(lambda: _status(a, execution_id) == "cancelled", 2)
+    assert wait_until(lambda: _status(a, execution_id) == "cancelled", 2)
     assert time.monotonic() - asked < 2.5
-    assert wait_for(lambda: processes_of(execution_id) == [], 2), "a process of the cancelled run survived"
+    assert wait_until(lambda: processes_of(execution_id) == [], 2), "a process of the cancelled run survived"
 
 
 def test_cancel_over_a_websocket_to_b_stops_a_queued_and_a_running_execution_of_a(cluster):
@@ -110,7 +110,7 @@ def test_cancel_over_a_websocket_to_b_stops_a_queued_and_a_running_execution_of_
     a, b = cluster.server(max_concurrent_executions=1), cluster.server(max_concurrent_executions=1)
     running = _start(a, "sleep 60")
     queued = _start(a, "echo never")
-    assert wait_for(lambda: processes_of(running), 10), "bolt never started"
+    assert wait_until(lambda: processes_of(running), 10), "bolt never started"
     ws = websocket.create_connection(
         b.url.replace("http://", "ws://") + "/api/ws", timeout=30, header=[f"{k}: {v}" for k, v in b.auth.items()]
     )
@@ -164,7 +164,7 @@ def test_restarting_every_web_process_leaves_a_runner_execution_whole(cluster):
             if len(_ticks(seen)) >= 10:
                 break
     web.stop(signal.SIGTERM)
-    assert wait_for(lambda: processes_of(execution_id), 1), "restarting the web process stopped the run"
+    assert wait_until(lambda: processes_of(execution_id), 1), "restarting the web process stopped the run"
     web = cluster.server(role="web")
     with _stream(web, execution_id, after=seen[-1].id) as stream:
         seen += list(stream.events())
@@ -186,7 +186,7 @@ def test_stats_name_their_worker_and_add_up_the_cluster(cluster):
             ready = by_pid.get(b.proc.pid, {}).get("activeExecutions") == 1
             return found if ready and by_pid[a.proc.pid]["subscribers"]["total"] == 1 else None
 
-        found = wait_for(both_reported, LEASE_SECONDS * 2)
+        found = wait_until(both_reported, LEASE_SECONDS * 2)
     assert found, "the cluster figures never showed B's run and A's subscriber"
     assert found["cluster"]["workers"] == 2
     assert found["cluster"]["activeExecutions"] == 1 and found["cluster"]["subscribers"] >= 1
