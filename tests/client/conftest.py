@@ -149,3 +149,14 @@ def cutting_proxy(server):
     yield make
     for proxy in made:
         proxy.close()
+
+
+def run_coroutine(coroutine):
+    """`asyncio.run` in a thread of its own: the browser tests' Playwright (sync API) keeps an
+    event loop running in the main thread for the whole session, where asyncio.run refuses."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+

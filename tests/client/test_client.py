@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 
@@ -19,6 +18,8 @@ from boltdeck.client import (
     TimeoutError,
     ValidationError,
 )
+
+from .conftest import run_coroutine
 
 # Ten lines 200 ms apart, each saying when it was printed (the same clock as the test's).
 TEN_LINES = 'for i in $(seq 1 10); do echo "line $i $(date +%s.%N)"; sleep 0.2; done'
@@ -60,7 +61,7 @@ def test_client_async_exec_stream_yields_each_line_live_then_done(server):
                     received.append((time.time(), chunk.output))
         return received, chunks
 
-    received, chunks = asyncio.run(follow())
+    received, chunks = run_coroutine(follow())
     _assert_each_line_came_before_the_next_was_printed(received)
     _check_done(chunks[-1])
 
@@ -84,7 +85,7 @@ def test_client_async_exec_returns_the_finished_result(server):
         async with AsyncClient(server.url, token=server.token) as client:
             return await client.exec("printf 'x\\ny'", targets=["local2"])
 
-    result = asyncio.run(run())
+    result = run_coroutine(run())
     assert (result.status, result.exit_code, result.output) == ("success", 0, "x\ny")
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
 
 from boltdeck.client import AsyncClient, Client, StreamEndedError
+
+from .conftest import run_coroutine
 
 # 12 lines 100 ms apart (expert mode: about 200 bytes a line); the cut, 1,500 bytes after the
 # stream's Content-Type, lands in the third line's frame: two lines before it, ten after.
@@ -44,7 +45,7 @@ def test_resume_async_exec_stream_after_the_connection_is_cut(server, cutting_pr
         async with AsyncClient(proxy.url, token=server.token, targets="localhost") as client:
             return [chunk async for chunk in client.exec_stream(LINES)]
 
-    _check_resumed(proxy, asyncio.run(follow()), server)
+    _check_resumed(proxy, run_coroutine(follow()), server)
 
 
 def test_resume_gives_up_with_stream_ended_error_naming_the_last_event(server, cutting_proxy, sync_client):
