@@ -177,7 +177,7 @@ def test_stats_name_their_worker_and_add_up_the_cluster(cluster):
     a, b = cluster.server(), cluster.server()
     here = a.api("GET", "/api/streaming/stats").json()
     assert here["worker"]["pid"] == a.proc.pid and "workers" not in here
-    execution_id = _start(b, "sleep 5")
+    execution_id = _start(b, "sleep 30")  # running for as long as the figures take to show up
     with _stream(a, execution_id):  # one subscriber on A, the run on B
 
         def both_reported():
@@ -186,7 +186,7 @@ def test_stats_name_their_worker_and_add_up_the_cluster(cluster):
             ready = by_pid.get(b.proc.pid, {}).get("activeExecutions") == 1
             return found if ready and by_pid[a.proc.pid]["subscribers"]["total"] == 1 else None
 
-        found = wait_until(both_reported, LEASE_SECONDS * 2)
+        found = wait_until(both_reported, LEASE_SECONDS * 5)  # heartbeats every LEASE_SECONDS / 3
     assert found, "the cluster figures never showed B's run and A's subscriber"
     assert found["cluster"]["workers"] == 2
     assert found["cluster"]["activeExecutions"] == 1 and found["cluster"]["subscribers"] >= 1
