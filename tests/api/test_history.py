@@ -132,3 +132,11 @@ def test_history_cancelled_execution_names_who_cancelled_and_when(server):
     assert final["cancelledBy"]["at"] >= final["createdAt"]
     done = server.run("/api/commands", {"targets": ["localhost"], "command": "true"}, wait=True).json()
     assert "cancelledBy" not in done
+
+
+def test_history_filters_refuse_nul_characters(server):
+    """Bug (found by schemathesis on PostgreSQL): `createdBy` with a NUL character was a 500."""
+    for name in ("createdBy", "q", "target"):
+        answer = server.api("GET", "/api/executions", params={name: "a\x00b"})
+        assert answer.status_code == 400 and name in answer.json()["error"]["details"], answer.text
+

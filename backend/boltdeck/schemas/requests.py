@@ -191,13 +191,21 @@ def _csv_of(choices: tuple[str, ...]) -> fields.Field:
     return fields.List(fields.String(validate=validate.OneOf(choices)), load_default=list)
 
 
+def _no_nul(value: str) -> None:
+    """PostgreSQL's text holds no NUL character (a query with one failed with a 500 there)."""
+    if "\x00" in value:
+        raise SchemaError("must not contain NUL characters")
+
+
 class ExecutionQueryArgsSchema(_Strict):
     status = _csv_of(STATUSES)
     kind = _csv_of(KINDS)
-    target = fields.String(validate=validate.Length(min=1, max=255))
-    createdBy = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "who started it"})
+    target = fields.String(validate=[validate.Length(min=1, max=255), _no_nul])
+    createdBy = fields.String(
+        validate=[validate.Length(min=1, max=64), _no_nul], metadata={"description": "who started it"}
+    )
     q = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), _no_nul],
         metadata={"description": "text of the request (command, task name, parameters), case-insensitive"},
     )
     since = fields.AwareDateTime(default_timezone=None)
