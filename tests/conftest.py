@@ -143,17 +143,7 @@ class LiveServer:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
         """Stop the server with `sig` (SIGKILL after `timeout`); its exit code, None if never started."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        return self.proc.returncode
+        return stop_process(self.proc, sig, timeout)
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """A request as the admin (unless `headers` bring their own Authorization, or `auth=False`)."""
@@ -175,6 +165,21 @@ class LiveServer:
                 return body
             time.sleep(0.05)
         raise AssertionError(f"execution {execution_id} did not finish in {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+    """Stop a process started with stdout=PIPE: `sig`, SIGKILL after `timeout`; its exit code (None: never started)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    proc.stdout.close()
+    return proc.returncode
 
 
 def _argv_of(entry) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import LiveServer
+from ..conftest import LiveServer, stop_process
 from ..pg import fresh_database_url
 from ..redis_server import RedisServer
 
@@ -38,17 +38,7 @@ class RunnerProcess:
         return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        return self.proc.returncode
+        return stop_process(self.proc, sig, timeout)
 
 
 class Cluster:
