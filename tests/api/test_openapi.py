@@ -12,7 +12,7 @@ UNDOCUMENTED = {"/static/<path:filename>", "/api/ws"}
 def test_openapi_covers_every_api_route(app, server):
     documented = set(server.api("GET", "/api/openapi.json").json()["paths"])
     routes = {
-        rule.rule.replace("<", "{").replace(">", "}").replace("{path:", "{").replace("{task:", "{")
+        rule.rule.replace("<", "{").replace(">", "}").replace("{path:", "{").replace("{task:", "{").replace("{plan:", "{")
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/") and rule.rule not in UNDOCUMENTED
     }

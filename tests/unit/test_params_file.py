@@ -12,7 +12,7 @@ import pytest
 
 from boltdeck.bolt import argv as bolt_argv
 from boltdeck.bolt.params_file import params_file
-from boltdeck.executions.plans import PENDING_PARAMS_FILE, Plan, params_handed_over
+from boltdeck.executions.runspec import PENDING_PARAMS_FILE, RunSpec, params_handed_over
 
 
 def _mode(path: str) -> int:
@@ -60,7 +60,7 @@ def test_params_file_refuses_what_bolt_cannot_parse():
 
 def _plan(params):
     argv = bolt_argv.task_run("bolt", "demo::json", PENDING_PARAMS_FILE, ["localhost"], "/p")
-    return Plan("task", argv, "", ["localhost"], ["localhost"], {}, params=params)
+    return RunSpec("task", argv, "", ["localhost"], ["localhost"], {}, params=params)
 
 
 def test_params_handed_over_names_the_file_only_while_the_block_runs():

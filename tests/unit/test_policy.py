@@ -459,3 +459,34 @@ def test_policy_readme_shows_the_default_policy():
     blocks = re.findall(r"^```yaml\n(# The policy of a fresh install\..*?)^```$", readme, re.MULTILINE | re.DOTALL)
     assert len(blocks) == 1, "README.md needs one ```yaml block starting with '# The policy of a fresh install.'"
     assert blocks[0] == DEFAULT_POLICY_YAML
+
+
+# --- plans (issue 17) ---------------------------------------------------------------------
+
+
+def plan_allowed(policy: Policy, plan: str, role: str = "operator", params: dict | None = None) -> bool:
+    try:
+        run(policy, role, kind="plan", plan=plan, params=params, project="demo")
+    except ForbiddenError as exc:
+        assert exc.code == "policy_denied" and exc.details["plan"] == [f"not allowed by policy.roles.{role}.plans"]
+        return False
+    return True
+
+
+@pytest.mark.parametrize("plan", ["demo::steps", "demo", "canary", "aggregate::count", "facts", "reboot", "demox::x"])
+def test_policy_default_operator_runs_only_the_projects_own_plans(plan):
+    """A plan runs whatever its code says: `canary` runs any command it is given."""
+    assert plan_allowed(Policy.default(), plan) == (plan in ("demo::steps", "demo"))
+    assert plan_allowed(Policy.default(), plan, role="admin")
+
+
+def test_policy_plan_rules_pin_parameters_like_task_rules():
+    policy = Policy.from_mapping(
+        {"roles": {"operator": {"plans": {"allow": [{"exact": "facts"}, {"exact": "canary", "params": {"command": ["uptime"]}}]}}}},
+        "test",
+    )
+    assert plan_allowed(policy, "facts") and plan_allowed(policy, "canary", params={"command": "uptime"})
+    assert not plan_allowed(policy, "canary", params={"command": "rm -rf /"})
+    assert not plan_allowed(policy, "demo::steps"), "a plans section replaces the default one"
+    error = config_error({"roles": {"operator": {"plans": {"allow": [{"exact": "x", "bogus": 1}]}}}})
+    assert error.startswith("policy.roles.operator.plans.allow[0]: a rule is one of")

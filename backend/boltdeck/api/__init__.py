@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, send_from_directory
 
 from ..bundle import FRONTEND_DIR
-from . import admin, apply, auth, commands, executions, health, inventory, openapi, packages, puppet, streaming, tasks, ws
+from . import admin, apply, auth, commands, executions, health, inventory, openapi, packages, plans, puppet, streaming, tasks, ws
 from .sockets import send_without_delay
 
 # Defence in depth for the UI: only our own scripts run, even if some output slipped into markup.
@@ -22,7 +22,8 @@ def init_app(app) -> None:
     app.before_request(auth.guard)
     app.after_request(mark_api_answer)
     app.url_map.converters["task"] = tasks.TaskNameConverter
-    blueprints = (auth, admin, health, inventory, tasks, commands, puppet, apply, packages, executions, streaming, openapi)
+    app.url_map.converters["plan"] = plans.PlanNameConverter
+    blueprints = (auth, admin, health, inventory, tasks, plans, commands, puppet, apply, packages, executions, streaming, openapi)
     for module in blueprints:
         app.register_blueprint(module.bp)
     ws.sock.init_app(app)
@@ -32,6 +33,8 @@ def init_app(app) -> None:
     @app.get("/inventory")
     @app.get("/targets/<path:name>")
     @app.get("/run")
+    @app.get("/plans")
+    @app.get("/plans/<path:plan>")
     @app.get("/executions")
     @app.get("/executions/<execution_id>")
     @app.get("/login")

@@ -50,7 +50,15 @@ def execution_body(record: dict, with_results: bool = True) -> dict:
     body = EXECUTION_SCHEMA.dump(data)
     if with_results and record["status"] == "cancelled":
         body["cancelledBy"] = cancelled_by(record["id"])
+    if with_results and record["kind"] == "plan":
+        body["planResult"] = plan_result(record["id"])
     return body
+
+
+def plan_result(execution_id: str) -> dict | None:
+    """A plan's return value or error (its `planResult` event), None until the plan has ended."""
+    found = services().store.read_events_tail(execution_id, before=2**62, limit=1, types=("planResult",))
+    return json.loads(found[0].body)["data"] if found else None
 
 
 def cancelled_by(execution_id: str) -> dict | None:
@@ -230,11 +238,11 @@ def cancel_execution(execution_id: str):
 @bp.post("/<execution_id>/rerun")
 @requires("run")
 def rerun_execution(execution_id: str):
-    from .runs import authorize_plan, started_by
+    from .runs import authorize_run, started_by
 
     args = load(RerunSchema(), request.get_json(silent=True) or {})
     return started_by(
-        lambda: services().executions.rerun(execution_id, args["scope"], authorize=authorize_plan, created_by=user_name()),
+        lambda: services().executions.rerun(execution_id, args["scope"], authorize=authorize_run, created_by=user_name()),
         "rerun",
         parentId=execution_id,
         scope=args["scope"],

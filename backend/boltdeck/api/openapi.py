@@ -22,6 +22,7 @@ RUN_KINDS = {
     "/puppet/runs": ("Run the Puppet agent on targets", "PuppetRun"),
     "/packages": ("Install, remove, upgrade or inspect a package", "PackageRun"),
     "/apply/runs": ("Apply Puppet code or a project manifest on targets", "ApplyRun"),
+    "/plans/run": ("Run a Bolt plan of the project", "PlanRun"),
 }
 OBJECT = {"type": "object"}
 
@@ -55,6 +56,7 @@ def build_spec() -> dict:
         "PuppetRun": rq.PuppetRunSchema,
         "PackageRun": rq.PackageRunSchema,
         "ApplyRun": rq.ApplyRunSchema,
+        "PlanRun": rq.PlanRunSchema,
         "Rerun": rq.RerunSchema,
         "Execution": rs.ExecutionSchema,
         "EventPage": rs.EventPageSchema,
@@ -103,6 +105,11 @@ def build_spec() -> dict:
     spec.path(
         "/api/tasks/{name}",
         operations={"get": {"summary": "One task's metadata", "parameters": [_path_name("name")], "responses": {**_ok("task"), **_errors(404, 502, 503)}}},
+    )
+    spec.path("/api/plans", operations={"get": {"summary": "Plans of the Bolt project (private ones left out)", "responses": {**_ok("plans"), **_errors(502, 503)}}})
+    spec.path(
+        "/api/plans/{name}",
+        operations={"get": {"summary": "One plan's metadata", "parameters": [_path_name("name")], "responses": {**_ok("plan"), **_errors(404, 502, 503)}}},
     )
     wait = {"in": "query", "name": "wait", "schema": {"type": "boolean"}, "description": "block until the end"}
     for path, (summary, schema_name) in RUN_KINDS.items():

@@ -9,7 +9,7 @@ from marshmallow import Schema
 
 from ..bolt.project import project_name
 from ..errors import ForbiddenError, RateLimitedError
-from ..executions.plans import Plan
+from ..executions.runspec import RunSpec
 from ..extensions import services
 from ..schemas import load
 from .auth import audit, principal, user_name
@@ -20,7 +20,7 @@ from .streaming import sse_response
 def start_run(kind: str, schema: Schema):
     """Start an execution of `kind` from the JSON body; answer as the request asks."""
     body = load(schema, request.get_json(silent=True))
-    return started_by(lambda: services().executions.start(kind, body, authorize=authorize_plan, created_by=user_name()))
+    return started_by(lambda: services().executions.start(kind, body, authorize=authorize_run, created_by=user_name()))
 
 
 def started_by(start: Callable[[], dict], action: str = "run", **detail):
@@ -52,42 +52,43 @@ def _wants_stream() -> bool:
     return request.accept_mimetypes.best == "text/event-stream"
 
 
-def authorize_plan(plan: Plan) -> None:
-    """The current user's role and the current policy must allow this plan (403 and audited if not)."""
+def authorize_run(spec: RunSpec) -> None:
+    """The current user's role and the current policy must allow this spec (403 and audited if not)."""
     found = services()
     who = principal()
     try:
         found.policy.current().check_run(
             who.role,
-            kind=plan.kind,
-            shell_command=plan.shell_command,
-            task=plan.task,
-            targets=plan.expanded_targets,
-            expert_mode=plan.expert_mode,
+            kind=spec.kind,
+            shell_command=spec.shell_command,
+            task=spec.task,
+            plan=spec.plan,
+            targets=spec.expanded_targets,
+            expert_mode=spec.expert_mode,
             expand=lambda names: found.bolt.inventory().expand(names),
-            params=_task_params(plan),
-            apply_source=plan.apply_source,
-            noop=plan.noop,
-            run_as=plan.stored_request.get("runAs"),
+            params=_task_params(spec),
+            apply_source=spec.apply_source,
+            noop=spec.noop,
+            run_as=spec.stored_request.get("runAs"),
             project=project_name(found.bolt.project),
         )
     except ForbiddenError as exc:
         audit(
             "policy_rejected",
             outcome="denied",
-            kind=plan.kind,
+            kind=spec.kind,
             policy=exc.details.get("policy"),
             reason=exc.message,
-            request=plan.stored_request,
-            commandLine=plan.display,
+            request=spec.stored_request,
+            commandLine=spec.display,
         )
         raise
 
 
-def _task_params(plan: Plan) -> dict | None:
-    """The parameters the plan's task gets (Sensitive values masked), for the policy's `params` rules."""
-    # a task request's stored params have Sensitive values masked; other kinds' (package) have none
-    return plan.stored_request.get("params") if plan.kind == "task" else plan.params
+def _task_params(spec: RunSpec) -> dict | None:
+    """The parameters the spec's task or plan gets (Sensitive values masked), for the policy's `params` rules."""
+    # a task's or plan's stored params have Sensitive values masked; other kinds' (package) have none
+    return spec.stored_request.get("params") if spec.kind in ("task", "plan") else spec.params
 
 
 def audit_started(action: str, execution: dict, **detail) -> None:

@@ -17,6 +17,7 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from ..errors import AuthenticationError, BoltdeckError, ForbiddenError, RateLimitedError, ValidationError
+from ..executions.model import PLAN_EVENTS
 from ..extensions import Services, services
 from ..schemas.json_input import json_type, parse_json
 from ..streaming import HEARTBEAT
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # include filter key -> event types it governs; errors, status, result, start and complete always pass.
 FILTERS = {"output": {"stdout", "stderr", "command"}, "log": {"log"}, "progress": {"progress", "resources"}}
-ALWAYS = {"start", "status", "result", "error", "complete"}
+ALWAYS = {"start", "status", "result", "error", "complete", *PLAN_EVENTS}
 CONTROL = ("subscribe", "unsubscribe", "cancel")
 BAD_MESSAGE = "invalid_message"  # JSON, but not an object; or a binary frame
 # How long closing waits for a send under way, so the close does not cut a frame in half.

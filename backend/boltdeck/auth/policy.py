@@ -67,18 +67,22 @@ roles:
       allow:
         - prefix: manifests
           noop_only: true
+    plans:                  # the project's own plans: a plan runs whatever its code says, so
+      allow:                # only the plans the project's authors wrote (not e.g. canary, which
+        - project: true     # runs any command it is given)
     targets: "*"
     run_as: []              # no `runAs`: commands run as the inventory's user
   admin:
     commands: {allow: "*"}
     tasks: {allow: "*"}
     apply: {allow: "*"}
+    plans: {allow: "*"}
     targets: "*"
     run_as: "*"
 """
 
 
-ROLE_KEYS = {"commands", "tasks", "apply", "targets", "run_as"}
+ROLE_KEYS = {"commands", "tasks", "apply", "plans", "targets", "run_as"}
 RULE_KINDS = ("exact", "prefix", "regex", "project")
 COMMAND_RULE_KEYS = frozenset({"options"})
 TASK_RULE_KEYS = frozenset({"params"})
@@ -188,6 +192,7 @@ class RolePolicy:
     commands: RuleSet = RuleSet()
     tasks: RuleSet = RuleSet()
     apply: RuleSet = RuleSet()
+    plans: RuleSet = RuleSet()
     targets: tuple[str, ...] | None = None  # None: every inventory target
     run_as: tuple[str, ...] | None = ()  # users `runAs` may name; None: any
 
@@ -207,6 +212,7 @@ class RunRequest:
     project: str | None = None
     apply_source: str | None = None  # an apply's manifest path or inline code
     noop: bool = False
+    plan: str | None = None  # the Bolt plan a plan run runs
 
 
 @dataclass(frozen=True)
@@ -265,6 +271,7 @@ class Policy:
         _check_command(role, rules, run)
         _check_task(role, rules, run)
         _check_apply(role, rules, run)
+        _check_plan(role, rules, run)
         _check_run_as(role, rules, run)
         _check_targets(role, rules, run)
 
@@ -309,6 +316,20 @@ def _check_apply(role: str, rules: RolePolicy, run: RunRequest) -> None:
             f"applying {what} is not allowed for role {role} by the apply policy ({where}): {why}",
             where,
             apply=[f"not allowed by {where}"],
+        )
+
+
+def _check_plan(role: str, rules: RolePolicy, run: RunRequest) -> None:
+    """A plan must be allowed by the role's `plans` rules (its parameters may be pinned, as a task's)."""
+    if run.plan is None:
+        return
+    allowed, why = rules.plans.permits(run.plan, "::", run.params or {}, run.project)
+    if not allowed:
+        where = f"policy.roles.{role}.plans"
+        _deny(
+            f"plan {run.plan!r} with these parameters is not allowed for role {role} by the plan policy ({where}): {why}",
+            where,
+            plan=[f"not allowed by {where}"],
         )
 
 
@@ -394,6 +415,7 @@ def _role_policy(section: dict[str, Any], where: str) -> RolePolicy:
         commands=_rule_set(section.get("commands") or {}, f"{where}.commands", COMMAND_RULE_KEYS),
         tasks=_rule_set(section.get("tasks") or {}, f"{where}.tasks", TASK_RULE_KEYS),
         apply=_rule_set(section.get("apply") or {}, f"{where}.apply", APPLY_RULE_KEYS),
+        plans=_rule_set(section.get("plans") or {}, f"{where}.plans", TASK_RULE_KEYS),
         targets=_names_or_any(section.get("targets", "*"), f"{where}.targets", "target and group names"),
         run_as=_names_or_any(section.get("run_as", []), f"{where}.run_as", "user names"),
     )

@@ -82,6 +82,24 @@ def task_show(bolt: str, project: str, task: str | None = None) -> list[str]:
     return [bolt, "task", "show", *([task] if task else []), "--format", "json", "--project", project]
 
 
+def plan_show(bolt: str, project: str, name: str | None = None) -> list[str]:
+    return [bolt, "plan", "show", *([name] if name else []), "--format", "json", "--project", project]
+
+
+def plan_run(bolt: str, name: str, params_file: str, project: str) -> list[str]:
+    """Every plan parameter (its TargetSpec ones too) goes in the params file; `--log-level info`
+    makes Bolt log each step (see plan_steps), `--stream` each target's output as it comes."""
+    return [
+        bolt, "plan", "run", name,
+        "--params", "@" + params_file,
+        "--format", "json",
+        "--stream",
+        "--no-save-rerun",
+        "--log-level", "info",
+        "--project", project,
+    ]  # fmt: skip
+
+
 def facts_run(bolt: str, target: str, project: str) -> list[str]:
     return [bolt, "task", "run", "facts", "--targets", target, "--format", "json", "--no-save-rerun", "--project", project]
 

@@ -1,4 +1,4 @@
-"""BoltCli: find the bolt executable and ask it for its version, inventory, tasks and facts."""
+"""BoltCli: find the bolt executable and ask it for its version, inventory, tasks, plans and facts."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..errors import BoltdeckError, BoltError, BoltUnavailableError, NotFoundErr
 from . import argv as bolt_argv
 from .inventory import Inventory
 from .parser import classify_stdout, decode, result_of
+from .plans import PlanMetadata, plan_list
 from .tasks import TaskMetadata
 
 QUERY_TIMEOUT_SECONDS = 120
@@ -124,6 +125,14 @@ class BoltCli:
     def task(self, name: str) -> TaskMetadata:
         return self._cached(f"task:{name}", self.cache_seconds, lambda: self._read_task(name))
 
+    def plan_list(self) -> list[dict[str, Any]]:
+        """The public plans (Bolt lists no private one), by name."""
+        return self._cached("plans", self.cache_seconds, self._read_plan_list)
+
+    def plan(self, name: str) -> PlanMetadata:
+        """A plan's metadata, private ones included (`private` says so)."""
+        return self._cached(f"plan:{name}", self.cache_seconds, lambda: self._read_plan(name))
+
     def facts(
         self, target: str, gathering: Callable[[], AbstractContextManager[Any]] = nullcontext
     ) -> dict[str, Any]:
@@ -158,6 +167,18 @@ class BoltCli:
                 raise NotFoundError(f"task {name!r} does not exist in the Bolt project", details={"task": name}) from None
             raise
         return TaskMetadata.from_show(data)
+
+    def _read_plan_list(self) -> list[dict[str, Any]]:
+        return plan_list(self._run_json(bolt_argv.plan_show(self.require_path(), self.project)))
+
+    def _read_plan(self, name: str) -> PlanMetadata:
+        try:
+            data = self._run_json(bolt_argv.plan_show(self.require_path(), self.project, name))
+        except BoltError as exc:
+            if "unknown-plan" in str(exc.details.get("kind", "")):
+                raise NotFoundError(f"plan {name!r} does not exist in the Bolt project", details={"plan": name}) from None
+            raise
+        return PlanMetadata.from_show(data)
 
     def _read_facts(self, target: str) -> dict[str, Any]:
         out = self._run(bolt_argv.facts_run(self.require_path(), target, self.project), check=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-KINDS = ("command", "task", "puppet", "package", "apply")
+KINDS = ("command", "task", "puppet", "package", "apply", "plan")
 
 QUEUED, RUNNING = "queued", "running"
 SUCCESS, PARTIAL, FAILED = "success", "partial", "failed"
@@ -21,8 +21,11 @@ TRANSITIONS = {
 
 # Event types; without expert mode only the lifecycle ones are shown. `progress` and
 # `resources` carry what detectors read in the output (phases, Puppet resources), never the
-# output itself: they are for every viewer.
-LIFECYCLE_EVENTS = frozenset({"start", "progress", "resources", "result", "status", "error", "complete"})
+# output itself: they are for every viewer. A plan's `step`, `stepResult`, `message` and
+# `planResult` are what its author chose to show (out::message, its steps and return value):
+# for every viewer too; Bolt's own log lines stay expert-only.
+PLAN_EVENTS = frozenset({"step", "stepResult", "message", "planResult"})
+LIFECYCLE_EVENTS = frozenset({"start", "progress", "resources", "result", "status", "error", "complete"}) | PLAN_EVENTS
 EXPERT_EVENTS = frozenset({"command", "stdout", "stderr", "log"})
 EVENT_TYPES = LIFECYCLE_EVENTS | EXPERT_EVENTS
 

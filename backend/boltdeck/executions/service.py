@@ -35,7 +35,8 @@ from ..storage.store import ExecutionFilter, ExecutionStore
 from ..streaming.manager import StreamingExecutionManager
 from . import model
 from .log import EventLog, OutputRecorder
-from .plans import Plan, make_plan, params_handed_over
+from .plan_run import PlanRun
+from .runspec import RunSpec, make_run_spec, narrowed_plan_request, params_handed_over
 
 log = logging.getLogger(__name__)
 EXECUTION_ENV_MARKER = "BOLTDECK_EXECUTION_ID"
@@ -49,7 +50,7 @@ FINISH_PAUSE_SECONDS = 0.5
 class _Runtime:
     """What exists only while an execution is queued or running in this process."""
 
-    plan: Plan
+    spec: RunSpec
     recorder: OutputRecorder
     progress: ExecutionProgress
     deadline: float
@@ -60,6 +61,7 @@ class _Runtime:
     bolt_errors: int = 0
     created_by: str | None = None
     lost: bool = False  # another process took the execution over (this one's lease had expired)
+    plan_run: PlanRun | None = None  # a Bolt plan's steps and outcome (kind plan)
 
 
 class ExecutionService:
@@ -78,7 +80,7 @@ class ExecutionService:
         self.bolt = bolt
         self.streams = streams
         self._runtimes: dict[str, _Runtime] = {}  # the executions this process owns
-        self._held: dict[str, Plan] = {}  # plans started here and not claimed yet (Sensitive values live only here)
+        self._held: dict[str, RunSpec] = {}  # run specs started here and not claimed yet (Sensitive values live only here)
         self._starting: Counter[str] = Counter()  # per user: starts past the limit check, not yet stored
         self._admission = gevent.lock.Semaphore()  # the limit check and the place it takes, as one step
         self._accepting = True
@@ -91,22 +93,22 @@ class ExecutionService:
         request: dict[str, Any],
         parent: dict[str, Any] | None = None,
         *,
-        authorize: Callable[[Plan], None] | None = None,
+        authorize: Callable[[RunSpec], None] | None = None,
         created_by: str | None = None,
     ) -> dict[str, Any]:
         """Validate, authorize, record as queued, and schedule an execution; returns its record.
 
-        `authorize` sees the checked plan (argv, shell command, task, expanded targets) and
+        `authorize` sees the checked spec (argv, shell command, task, expanded targets) and
         raises to refuse it; nothing is stored or started before it has passed.
         """
         if not self._accepting:
             raise ConflictError("the server is shutting down", code="shutting_down", status=503)
         with self._admitting(created_by):
             timeout = self._timeout_for(request)
-            plan = make_plan(kind, request, self.bolt)
+            spec = make_run_spec(kind, request, self.bolt)
             if authorize is not None:
-                authorize(plan)
-            if plan.has_sensitive and not self.worker.runs_executions:
+                authorize(spec)
+            if spec.has_sensitive and not self.worker.runs_executions:
                 raise ConflictError(
                     "this Boltdeck process only serves the web (role web) and cannot hold Sensitive task "
                     "parameters for a runner, since they are never stored: send the request to a process "
@@ -119,10 +121,10 @@ class ExecutionService:
                 "id": execution_id,
                 "kind": kind,
                 "status": model.QUEUED,
-                "targets": plan.targets,
-                "request": {**plan.stored_request, "hasSensitive": plan.has_sensitive},
+                "targets": spec.targets,
+                "request": {**spec.stored_request, "hasSensitive": spec.has_sensitive},
                 "expert_mode": bool(request.get("expertMode")),
-                "command_line": plan.display,
+                "command_line": spec.display,
                 "parent_id": parent["id"] if parent else None,
                 "rerun_scope": parent.get("scope") if parent else None,
                 "timeout_seconds": timeout,
@@ -132,18 +134,18 @@ class ExecutionService:
             start = {
                 "kind": kind,
                 "status": model.QUEUED,
-                "targets": plan.targets,
-                "expandedTargets": plan.expanded_targets,
+                "targets": spec.targets,
+                "expandedTargets": spec.expanded_targets,
                 "expertMode": row["expert_mode"],
                 "timeoutSeconds": timeout,
                 "parentId": row["parent_id"],
             }
-            pinned = self.worker.id if plan.has_sensitive else None
+            pinned = self.worker.id if spec.has_sensitive else None
             if self.worker.runs_executions:  # before it is claimable: this process's runner takes it from here
-                self._held[execution_id] = plan
+                self._held[execution_id] = spec
 
             def store_and_enqueue() -> None:
-                self.store.create_execution(row, [*plan.targets, *plan.expanded_targets])
+                self.store.create_execution(row, [*spec.targets, *spec.expanded_targets])
                 self.cluster.enqueue(execution_id, pinned_to=pinned)
 
             try:
@@ -202,7 +204,7 @@ class ExecutionService:
         execution_id: str,
         scope: str,
         *,
-        authorize: Callable[[Plan], None] | None = None,
+        authorize: Callable[[RunSpec], None] | None = None,
         created_by: str | None = None,
     ) -> dict[str, Any]:
         """Start a new execution with the same request, on all or only the failed targets.
@@ -223,7 +225,10 @@ class ExecutionService:
             failed = [*summary.get("failed", []), *summary.get("noResult", [])]
             if not failed:
                 raise ConflictError("the execution has no failed targets to re-run", code="nothing_to_rerun")
-            request["targets"] = failed
+            if original["kind"] == "plan":
+                request = narrowed_plan_request(request, failed, self.bolt)
+            else:
+                request["targets"] = failed
         return self.start(
             original["kind"],
             request,
@@ -237,16 +242,16 @@ class ExecutionService:
         """Run an execution this process has just claimed from the queue, to its final status."""
         try:
             runtime = self._runtime_for(execution_id)
-        except Exception as exc:  # its record or plan cannot be had: it ends failed, with the reason
+        except Exception as exc:  # its record or spec cannot be had: it ends failed, with the reason
             self._fail_unplannable(execution_id, exc)
             return
         self._run(execution_id, runtime)
 
     def _runtime_for(self, execution_id: str) -> _Runtime:
-        """The claimed execution's runtime: the plan held since it started here, or planned again from the store."""
+        """The claimed execution's runtime: the spec held since it started here, or planned again from the store."""
         record = self.require(execution_id)
-        plan = self._held.pop(execution_id, None)
-        if plan is None:
+        spec = self._held.pop(execution_id, None)
+        if spec is None:
             request = dict(record["request"])
             if request.pop("hasSensitive", False):
                 raise ConflictError(
@@ -254,14 +259,15 @@ class ExecutionService:
                     "which is gone (they are never stored)",
                     code="sensitive_parameters",
                 )
-            plan = make_plan(record["kind"], request, self.bolt)
+            spec = make_run_spec(record["kind"], request, self.bolt)
         recorder = self._recorder(execution_id, self.store.last_seq(execution_id) + 1)
         runtime = _Runtime(
-            plan,
+            spec,
             recorder,
             self._progress(recorder),
             deadline=record["timeout_seconds"],
             created_by=record["created_by"],
+            plan_run=self._plan_run(spec, recorder) if spec.kind == "plan" else None,
         )
         self._runtimes[execution_id] = runtime  # from here on a cancel notice finds it
         runtime.stop_reason = self.cluster.owned(self.worker.id).get(execution_id)  # cancelled while claimed
@@ -280,7 +286,7 @@ class ExecutionService:
         exit_code: int | None = None
         try:
             if runtime.stop_reason is None:
-                with params_handed_over(runtime.plan) as runtime.plan:  # the file goes however bolt ends
+                with params_handed_over(runtime.spec) as runtime.spec:  # the file goes however bolt ends
                     exit_code = self._run_bolt(execution_id, runtime)
             self._finish(execution_id, runtime, exit_code)
         except Exception:  # the execution must still reach a final status
@@ -290,10 +296,10 @@ class ExecutionService:
 
     def _run_bolt(self, execution_id: str, runtime: _Runtime) -> int | None:
         self._set_status(execution_id, runtime.recorder, model.RUNNING, started_at=model.utcnow())
-        runtime.recorder.event("command", {"argv": runtime.plan.display})
+        runtime.recorder.event("command", {"argv": runtime.spec.display})
         started = time.monotonic()
         process = BoltProcess(
-            runtime.plan.argv,
+            runtime.spec.argv,
             on_stdout=lambda raw, cut: self._on_stdout(runtime, raw, cut),
             on_stderr=lambda raw, cut: self._on_stderr(runtime, raw),  # a cut log line still exceeds the cap
             env=bolt_environment({EXECUTION_ENV_MARKER: execution_id}, self.bolt.env_passthrough),
@@ -326,12 +332,22 @@ class ExecutionService:
         rate = self.settings.progress_events_per_second  # BOLTDECK_PROGRESS_EVENTS_PER_SECOND
         return ExecutionProgress(lambda type_, data, target: recorder.event(type_, data, target=target), rate)
 
+    @staticmethod
+    def _plan_run(spec: RunSpec, recorder: OutputRecorder) -> PlanRun:
+        secrets = [value for name, value in (spec.params or {}).items() if name in spec.sensitive]
+        return PlanRun(lambda type_, data, target: recorder.event(type_, data, target=target), secrets)
+
     def _on_stdout(self, runtime: _Runtime, raw: bytes | bytearray, cut: bool) -> None:
         text = take_text(raw)
-        if runtime.plan.kind == "apply" and apply_output.is_result_line(text):
+        if runtime.spec.kind == "apply" and apply_output.is_result_line(text):
             self._record_apply_results(runtime, text, cut)
             return
         line = parser.classify_stdout(text)
+        if runtime.plan_run is not None and line.kind != "stream":
+            earlier = runtime.plan_run.on_outcome_line(text, cut)  # the last such line is the plan's outcome
+            if earlier is not None:
+                runtime.recorder.output("log", None, earlier + "\n")
+            return
         del text  # a long result line is not held twice: its parsed payload is enough
         if line.kind == "stream":
             runtime.recorder.output(line.stream, line.target, line.text)
@@ -346,7 +362,11 @@ class ExecutionService:
             runtime.recorder.output("log", None, line.text + "\n")
 
     def _on_stderr(self, runtime: _Runtime, raw: bytes | bytearray) -> None:
-        text = parser.clean_stderr(take_text(raw))
+        text = take_text(raw)
+        if runtime.plan_run is not None:
+            runtime.plan_run.on_stderr(text)
+            text = runtime.plan_run.mask(text)
+        text = parser.clean_stderr(text)
         if text is not None:
             runtime.recorder.output("log", None, text + "\n")
 
@@ -379,7 +399,7 @@ class ExecutionService:
             self._record_result(runtime, parser.result_of(item))
 
     def _record_result(self, runtime: _Runtime, result: dict[str, Any]) -> None:
-        if runtime.plan.kind == "puppet":
+        if runtime.spec.kind == "puppet":
             result = model.settle_puppet_result(result)
         puppet = runtime.progress.finish(result["target"])  # its last progress goes out before its result
         if puppet is not None:
@@ -390,7 +410,7 @@ class ExecutionService:
         # holding every target's output until the end grew memory with targets x output cap.
         runtime.results[result["target"]] = {"target": result["target"], "status": result["status"]}
         runtime.recorder.event("result", result, target=result["target"])
-        done, total = len(runtime.results), max(len(runtime.plan.expanded_targets), len(runtime.results))
+        done, total = len(runtime.results), max(len(runtime.spec.expanded_targets), len(runtime.results))
         runtime.recorder.event(
             "progress",
             {"percent": round(100 * done / total), "phase": "targets", "completed": done, "total": total},
@@ -404,6 +424,10 @@ class ExecutionService:
             if runtime.lost:  # its new owner records the end; nothing here may write to its log
                 return
             runtime.progress.close()
+            if runtime.plan_run is not None:
+                failed = crashed or runtime.stop_reason is not None or runtime.bolt_errors > 0
+                for result in runtime.plan_run.finish(exit_code, failed):
+                    self._record_result(runtime, result)
             complete = self._ending(runtime, exit_code, crashed)
             recorded = self._record_end(execution_id, runtime, complete)
         except Exception:  # the run greenlet must neither die silently nor leave followers waiting
@@ -418,9 +442,13 @@ class ExecutionService:
     def _ending(self, runtime: _Runtime, exit_code: int | None, crashed: bool) -> dict[str, Any]:
         """The data of the `complete` event, without its duration."""
         results = list(runtime.results.values())
-        expected = runtime.plan.expanded_targets
-        status = runtime.stop_reason or model.final_status(results, expected, runtime.bolt_errors > 0 or crashed)
-        if runtime.plan.kind == "puppet":  # Bolt's 1 also counts agent exit 2, a success here
+        expected = runtime.spec.expanded_targets
+        if runtime.plan_run is not None:  # a plan's targets are its steps': it reports on those it returns
+            expected = []
+            status = runtime.stop_reason or (model.FAILED if runtime.plan_run.failed else model.SUCCESS)
+        else:
+            status = runtime.stop_reason or model.final_status(results, expected, runtime.bolt_errors > 0 or crashed)
+        if runtime.spec.kind == "puppet":  # Bolt's 1 also counts agent exit 2, a success here
             exit_code = model.settle_puppet_exit_code(exit_code, status)
         summary = model.summarize(results, expected)
         return {"status": status, "exitCode": exit_code, "durationMs": None, "summary": summary}
@@ -497,7 +525,7 @@ class ExecutionService:
         return True
 
     def forget_held_elsewhere(self) -> None:
-        """Drop the plans held for executions that another process claimed (or that ended)."""
+        """Drop the specs held for executions that another process claimed (or that ended)."""
         if self._held:
             for execution_id in self.cluster.taken_by_others(list(self._held), self.worker.id):
                 self._held.pop(execution_id, None)
@@ -545,8 +573,8 @@ class ExecutionService:
         runtimes = list(self._runtimes.items())
         for execution_id, _ in runtimes:
             self.stop_owned(execution_id, model.INTERRUPTED)
-        for execution_id, plan in list(self._held.items()):
-            if plan.has_sensitive and self.cluster.claim(execution_id, self.worker.id):
+        for execution_id, spec in list(self._held.items()):
+            if spec.has_sensitive and self.cluster.claim(execution_id, self.worker.id):
                 self._held.pop(execution_id, None)
                 self._record_without_run(execution_id, model.INTERRUPTED)
         deadline = time.monotonic() + timeout

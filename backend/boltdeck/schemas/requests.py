@@ -90,11 +90,9 @@ class CommandRunSchema(RunRequestSchema):
             )
 
 
-class TaskRunSchema(RunRequestSchema):
-    task = fields.String(
-        required=True,
-        validate=Whole(bolt_argv.TASK_NAME, error="is not a valid task name (like module::task)"),
-    )
+class _JsonParams:
+    """`params`: named values handed to Bolt as JSON (a task's or a plan's parameters)."""
+
     params = fields.Dict(keys=fields.String(validate=Whole(r"^[a-z][a-z0-9_]*$")), load_default=dict)
 
     @validates("params")
@@ -103,6 +101,26 @@ class TaskRunSchema(RunRequestSchema):
         problems = {name: [problem] for name, item in value.items() if (problem := _not_plain_json(item))}
         if problems:
             raise SchemaError(problems)
+
+
+class TaskRunSchema(_JsonParams, RunRequestSchema):
+    task = fields.String(
+        required=True,
+        validate=Whole(bolt_argv.TASK_NAME, error="is not a valid task name (like module::task)"),
+    )
+
+
+class PlanRunSchema(_JsonParams, RunRequestSchema):
+    """`bolt plan run`: `targets`, when given, fills the plan's TargetSpec parameter (see make_plan)."""
+
+    plan = fields.String(
+        required=True,
+        validate=Whole(bolt_argv.TASK_NAME, error="is not a valid plan name (like module::plan)"),
+    )
+    targets = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=255), NOT_A_FLAG]),
+        validate=validate.Length(min=1, max=1000, error="must name between 1 and 1000 targets or groups"),
+    )
 
 
 def _not_plain_json(value: Any) -> str | None:

@@ -1,0 +1,4 @@
+# @api private
+plan demo::hidden() {
+  return 1
+}
