@@ -158,6 +158,15 @@ def test_line_splitter_trims_a_long_result_line_and_it_still_parses():
     assert parsed["value"] == {"stdout": "x" * 2000, "stderr": "e", "merged_output": ""}
 
 
+def test_line_splitter_trims_a_long_list_of_results_and_it_still_parses():
+    """A plan returning a ResultSet, or `bolt apply`, prints its results as one JSON list line."""
+    items = [{"target": f"t{i}", "status": "success", "value": {"stdout": "y" * 5000}} for i in range(3)]
+    text = json.dumps(items).encode() + b"\n"
+    ((line, cut),) = _split([text[i : i + 64] for i in range(0, len(text), 64)], limit=2000)
+    assert cut is True
+    assert json.loads(line) == [{**item, "value": {"stdout": "y" * 2000}} for item in items]
+
+
 def test_line_splitter_keeps_keys_and_target_names_under_a_tiny_limit():
     item = {"target": "a-rather-long-target-name.example.com", "status": "success", "value": {"stdout": "x" * 5000}}
     ((line, cut),) = _split([json.dumps(item).encode()], limit=1)

@@ -2,7 +2,7 @@
 
 Bolt prints each target's result as one JSON line that repeats all of its output, and a
 command may print one enormous line of its own. `LineSplitter` passes a JSON object line
-through `JsonTrimmer` as it arrives (every string cut to the limit before anything is
+(or list of objects) through `JsonTrimmer` as it arrives (every string cut to the limit before anything is
 decoded), keeps only the head of any other line past the limit, and hands every other line
 on as it came. Memory per pipe is thus bounded by about twice the limit, whatever bolt prints.
 """
@@ -33,8 +33,8 @@ MIN_STRING_LIMIT = 1024
 class LineSplitter:
     """Feed chunks of a byte stream in; bounded lines come out to `on_line`.
 
-    A line starting with `{` (a result or error object) always goes through the trimmer, which
-    holds only what it keeps; any other line is handed on as it came while within the limit.
+    A line starting with `{` (a result or error object) or `[{` (a list of results: `bolt apply`'s,
+    a plan's returned ResultSet) always goes through the trimmer, which holds only what it keeps; any other line is handed on as it came while within the limit.
     """
 
     def __init__(self, limit: int, on_line: LineHandler):
@@ -49,7 +49,7 @@ class LineSplitter:
         *complete, rest = chunk.split(b"\n")  # C speed; `rest` goes on in the next chunk
         fresh = self._at_line_start()
         for piece in complete:
-            if fresh and len(piece) <= self.limit and piece[:1] != b"{":
+            if fresh and len(piece) <= self.limit and not _is_json(piece):
                 self._on_line(piece, False)  # the common case: a whole short line
             else:
                 self._take(piece)
@@ -67,7 +67,7 @@ class LineSplitter:
         return not self._buf and self._trimmer is None and not self._dropped
 
     def _take(self, part: bytes) -> None:
-        if self._at_line_start() and part[:1] == b"{":
+        if self._at_line_start() and _is_json(part):
             strings = max(self.limit, MIN_STRING_LIMIT)
             self._trimmer = JsonTrimmer(strings, 2 * strings + JSON_SLACK, SKIPPED_KEYS)
         if self._trimmer is not None:
@@ -84,6 +84,11 @@ class LineSplitter:
             line, cut = self._buf, self._dropped > 0
         self._buf, self._trimmer, self._dropped = bytearray(), None, 0
         self._on_line(line, cut)
+
+
+def _is_json(line: bytes) -> bool:
+    """A JSON object or list of objects (a chunk may end after the `[`: that line is then plain)."""
+    return line[:1] == b"{" or line[:2] == b"[{"
 
 
 def take_text(line: bytes | bytearray) -> str:

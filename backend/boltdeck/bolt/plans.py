@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tasks import PuppetType, TaskParameter, _describe, conform, matches, parse_type
+from .tasks import PuppetType, TaskParameter, describe_value, conform, matches, parse_type
 
 TARGET_SPEC_NAMES = frozenset({"TargetSpec", "Boltlib::TargetSpec"})
 _TARGET_SPEC_WORD = re.compile(r"\bTargetSpec\b")
@@ -52,7 +52,7 @@ class PlanParameter(TaskParameter):
         value = given[self.name]
         if (value is None and self.has_default) or matches(self.json_type(), value):
             return None  # Bolt uses the default for a null value
-        why = f"expects a value of type {self.type}, got {_describe(value)}"
+        why = f"expects a value of type {self.type}, got {describe_value(value)}"
         if "Sensitive" in self.type and parse_type(self.type)[0] != "Sensitive":
             why += " (Bolt wraps a value as Sensitive only for a parameter typed Sensitive[...] itself)"
         return why

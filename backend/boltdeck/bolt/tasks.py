@@ -67,7 +67,7 @@ class TaskParameter:
             )
         whole = _is_float(value) and value.is_integer() and matches(ptype, int(value))
         hint = f" (write {int(value)}, not {value!r})" if whole else ""
-        return f"expects a value of type {self.type}, got {_describe(value)}{hint}"
+        return f"expects a value of type {self.type}, got {describe_value(value)}{hint}"
 
 
 @dataclass(frozen=True)
@@ -372,7 +372,7 @@ def conform(ptype: PuppetType, value: Any) -> Any:
     return value
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return "a Boolean"
     if isinstance(value, int):
