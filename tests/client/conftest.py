@@ -13,6 +13,8 @@ import pytest
 
 from boltdeck.client import Client
 
+from ..conftest import SCENARIO_PROJECT, LiveServer
+
 SSE_MARKER = b"text/event-stream"
 
 
@@ -26,6 +28,32 @@ def sync_client(server):
 @pytest.fixture
 def cli_env(server) -> dict[str, str]:
     """The environment of a `boltdeck` client command talking to the shared server as admin."""
+    return client_env(server)
+
+
+@pytest.fixture(scope="module")
+def plan_server(tmp_path_factory):
+    """A live server running the Bolt double in the scenario project (tests/realbolt/project: its demo plans)."""
+    live = LiveServer(
+        tmp_path_factory.mktemp("plan-server"), bolt_project=SCENARIO_PROJECT, sse_heartbeat_seconds=1
+    ).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def plan_client(plan_server):
+    with Client(plan_server.url, token=plan_server.token) as found:
+        yield found
+
+
+@pytest.fixture
+def plan_cli_env(plan_server) -> dict[str, str]:
+    return client_env(plan_server)
+
+
+def client_env(server: LiveServer) -> dict[str, str]:
+    """The environment of a `boltdeck` client command talking to `server` as its admin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOLTDECK_") and k != "NO_COLOR"}
     env.update({"BOLTDECK_URL": server.url, "BOLTDECK_TOKEN": server.token, "PYTHONUNBUFFERED": "1"})
     return env

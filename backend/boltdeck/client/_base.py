@@ -127,6 +127,24 @@ class BaseClient:
         body = calls.package_body(action, name, self._targets(targets), version)
         return self._run(calls.run("/api/packages", body, expert, timeout_seconds, wait))
 
+    def run_plan(
+        self,
+        plan: str,
+        targets: Targets | None = None,
+        params: dict[str, Any] | None = None,
+        *,
+        expert: bool = False,
+        timeout_seconds: float | None = None,
+        wait: bool = False,
+    ):
+        """Run a Bolt plan with typed `params` (checked by the server against the plan's metadata).
+
+        `targets` fill the plan's TargetSpec parameter (`targets`, else its only one); the
+        client's default targets are not used, since a plan may take none, or several.
+        """
+        body = calls.plan_body(plan, params, _plan_targets(targets))
+        return self._run(calls.run("/api/plans/run", body, expert, timeout_seconds, wait))
+
     def execution(self, execution_id: str):
         """One execution with its per-target results."""
         return self._fetch(calls.execution(execution_id), Execution.from_json)
@@ -147,15 +165,44 @@ class BaseClient:
         """A task's metadata: description and parameters with their Puppet types."""
         return self._fetch(calls.task(name), dict)
 
-    def _exec_call(self, command: str, targets: Targets | None, timeout_ms: int | None, expert: bool) -> Call:
-        body = calls.command_body(command, self._targets(targets), None)
-        return calls.run("/api/commands", body, expert, None if timeout_ms is None else timeout_ms / 1000, False)
+    def plans(self):
+        """The plans one may run: `[{"name", "description"}]`, sorted, private plans left out."""
+        return self._fetch(calls.plans(), lambda body: list(body["plans"]))
+
+    def plan(self, name: str):
+        """A plan's metadata: description and parameters (type, default, `targetSpec`)."""
+        return self._fetch(calls.plan(name), dict)
+
+    def _exec_call(
+        self,
+        name: str,
+        targets: Targets | None,
+        timeout_ms: int | None,
+        expert: bool,
+        kind: str,
+        params: dict[str, Any] | None,
+    ) -> Call:
+        """The run request of `exec`: a shell command, or (`kind="plan"`) a plan with its `params`."""
+        timeout_seconds = None if timeout_ms is None else timeout_ms / 1000
+        if kind == "plan":
+            body = calls.plan_body(name, params, _plan_targets(targets))
+            return calls.run("/api/plans/run", body, expert, timeout_seconds, False)
+        if kind != "command":
+            raise ValueError(f"kind must be 'command' or 'plan', not {kind!r}")
+        if params:
+            raise ValueError("params are for plans (kind='plan'): a command takes none")
+        body = calls.command_body(name, self._targets(targets), None)
+        return calls.run("/api/commands", body, expert, timeout_seconds, False)
 
     def _run(self, call: Call):
         raise NotImplementedError
 
     def _fetch(self, call: Call, parse):
         raise NotImplementedError
+
+
+def _plan_targets(targets: Targets | None) -> list[str] | None:
+    return None if targets is None else target_list(targets)
 
 
 def answer(response: httpx.Response) -> Any:

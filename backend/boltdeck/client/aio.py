@@ -34,9 +34,18 @@ class AsyncClient(BaseClient):
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.aclose()
 
-    async def exec(self, command: str, targets: Targets | None = None, timeout_ms: int | None = None) -> ExecResult:
-        """Run `command` and wait for it: all output at once (TimeoutError past `timeout_ms`)."""
-        execution_id = started_id(await self._send(self._exec_call(command, targets, timeout_ms, expert=False)))
+    async def exec(
+        self,
+        command: str,
+        targets: Targets | None = None,
+        timeout_ms: int | None = None,
+        *,
+        kind: str = "command",
+        params: dict[str, Any] | None = None,
+    ) -> ExecResult:
+        """Run `command` (or with `kind="plan"` a plan) and wait for it: all output at once (see Client)."""
+        call = self._exec_call(command, targets, timeout_ms, False, kind, params)
+        execution_id = started_id(await self._send(call))
         assembly = ExecAssembly(execution_id, expert=False)
         async with aclosing(self.stream(execution_id)) as events:
             async for event in events:
@@ -44,10 +53,18 @@ class AsyncClient(BaseClient):
         return assembly.result()
 
     async def exec_stream(
-        self, command: str, targets: Targets | None = None, timeout_ms: int | None = None, *, expert: bool = True
+        self,
+        command: str,
+        targets: Targets | None = None,
+        timeout_ms: int | None = None,
+        *,
+        expert: bool = True,
+        kind: str = "command",
+        params: dict[str, Any] | None = None,
     ) -> AsyncIterator[Chunk]:
-        """Run `command` and yield its output as it comes, then a last chunk with `done=True` (see Client)."""
-        execution_id = started_id(await self._send(self._exec_call(command, targets, timeout_ms, expert)))
+        """Run `command` (or a plan), yield its output as it comes, then a last chunk with `done=True` (see Client)."""
+        call = self._exec_call(command, targets, timeout_ms, expert, kind, params)
+        execution_id = started_id(await self._send(call))
         assembly = ExecAssembly(execution_id, expert)
         async with aclosing(self.stream(execution_id)) as events:
             async for event in events:

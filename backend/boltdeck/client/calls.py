@@ -47,6 +47,12 @@ def task_body(task: str, targets: list[str], params: dict[str, Any] | None) -> d
     return {"targets": targets, "task": task, "params": params or {}}
 
 
+def plan_body(plan: str, params: dict[str, Any] | None, targets: list[str] | None) -> dict[str, Any]:
+    """A plan's run body; `targets`, when given, fill its TargetSpec parameter on the server."""
+    body = {"plan": plan, "params": params or {}}
+    return body if targets is None else {**body, "targets": targets}
+
+
 def puppet_body(
     targets: list[str], noop: bool, environment: str | None, tags: Iterable[str] | None, debug: bool
 ) -> dict[str, Any]:
@@ -93,3 +99,11 @@ def rerun(execution_id: str, scope: str) -> Call:
 
 def task(name: str) -> Call:
     return Call("GET", f"/api/tasks/{quote(name, safe=':')}")
+
+
+def plans() -> Call:
+    return Call("GET", "/api/plans")
+
+
+def plan(name: str) -> Call:
+    return Call("GET", f"/api/plans/{quote(name, safe=':')}")

@@ -96,33 +96,52 @@ class ExecAssembly:
     """Turns an execution's events into `exec_stream` chunks, and at the end into an `ExecResult`.
 
     With expert mode, chunks are the live `stdout`/`stderr` lines; without it the stream carries
-    no output lines, so each target's output comes in one chunk per stream with its result.
+    no output lines, so each target's output comes in one chunk per stream with its result (for
+    a plan, with each of its steps' results; the plan's final results, from its return value,
+    repeat what a step printed and make no chunk).
     """
 
     def __init__(self, execution_id: str, expert: bool):
         self.execution_id = execution_id
         self.expert = expert
+        self.kind = ""
         self.order: list[str] = []
         self.limit_seconds: float | None = None
         self.results: dict[str, TargetResult] = {}
+        self.step_results: list[TargetResult] = []
+        self.plan_result: dict[str, Any] = {}
         self.complete: dict[str, Any] | None = None
 
     def feed(self, event: Event) -> list[Chunk]:
         """The chunks this event makes; raises TimeoutError when the execution timed out."""
         if event.type == "start":
+            self.kind = event.data.get("kind") or ""
             self.order = list(event.data.get("expandedTargets") or event.data.get("targets") or [])
             self.limit_seconds = event.data.get("timeoutSeconds")
         elif event.type in ("stdout", "stderr") and self.expert:
             return [Chunk(event.type, event.target, event.data.get("text", ""), event.seq, self.execution_id)]
+        elif event.type == "stepResult":
+            result = TargetResult.from_json(event.data)
+            self.step_results.append(result)
+            if not self.expert:
+                return self._result_chunks(result, event.seq)
         elif event.type == "result":
             result = TargetResult.from_json(event.data)
             self.results[result.target] = result
-            if not self.expert:
+            if not self.expert and not self.is_plan:
                 return self._result_chunks(result, event.seq)
+        elif event.type == "message":
+            return [Chunk("message", None, event.data.get("text", "") + "\n", event.seq, self.execution_id)]
+        elif event.type == "planResult":
+            self.plan_result = event.data
         elif event.type == "complete":
             self.complete = event.data
             return [self._done(event.seq)]
         return []
+
+    @property
+    def is_plan(self) -> bool:
+        return self.kind == "plan"
 
     def _result_chunks(self, result: TargetResult, seq: int) -> list[Chunk]:
         texts = (("stdout", result.stdout), ("stderr", result.stderr))
@@ -139,33 +158,38 @@ class ExecAssembly:
                 result=result,
             )
         return Chunk(
-            "done", None, "", seq, self.execution_id, True, result.status, result.exit_code, result.duration_ms
-        )
+            "done", None, "", seq, self.execution_id, done=True, status=result.status, exit_code=result.exit_code,
+            duration_ms=result.duration_ms, value=result.value,
+        )  # fmt: skip
 
     def result(self) -> ExecResult:
         """The execution as far as the events went (complete once the `complete` event was fed)."""
         complete = self.complete or {}
         results = [self.results[name] for name in self._targets() if name in self.results]
+        printed = self.step_results if self.is_plan else results
         return ExecResult(
             execution_id=self.execution_id,
             status=complete.get("status", "running"),
             exit_code=self._exit_code(results, complete.get("exitCode")),
             duration_ms=complete.get("durationMs"),
-            output=_output(results, several=len(self._targets()) > 1),
+            output=_output(printed, several=len({r.target for r in printed} | set(self._targets())) > 1),
             results=results,
+            value=self.plan_result.get("value"),
+            error=self.plan_result.get("error"),
         )
 
     def _targets(self) -> list[str]:
         return self.order + [name for name in self.results if name not in self.order]
 
     def _exit_code(self, results: list[TargetResult], execution_code: int | None) -> int | None:
-        if len(self._targets()) == 1 and results and results[0].exit_code is not None:
+        one_command = not self.is_plan and len(self._targets()) == 1
+        if one_command and results and results[0].exit_code is not None:
             return results[0].exit_code  # the command's own, as a single-machine exec would report it
         return execution_code
 
 
 def _output(results: list[TargetResult], several: bool) -> str:
-    """Each target's stdout then stderr; with several targets each line (split at \\n only) prefixed `[target] `."""
+    """Each result's stdout then stderr; with several targets each line (split at \\n only) prefixed `[target] `."""
     if not several:
         return "".join(r.stdout + r.stderr for r in results)
     lines = []

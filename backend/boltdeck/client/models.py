@@ -49,6 +49,7 @@ class TargetResult:
     error: dict[str, Any] | None
     changed: bool | None = None
     truncated: bool = False
+    puppet: dict[str, Any] | None = None  # a Puppet run's resource summary: counts, applySeconds, resources
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> "TargetResult":
@@ -62,6 +63,7 @@ class TargetResult:
             error=obj.get("error"),
             changed=obj.get("changed"),
             truncated=bool(obj.get("truncated")),
+            puppet=obj.get("puppet"),
         )
 
 
@@ -126,7 +128,10 @@ class ExecutionPage:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of `exec_stream` output (`type` stdout or stderr), or the last one (`done`, type `done`)."""
+    """A piece of `exec_stream` output (`type` stdout or stderr, or a plan's `message`), or the last one (`done`).
+
+    The last chunk (type `done`) holds the status, and for a plan its return value in `value`.
+    """
 
     type: str
     target: str | None
@@ -137,6 +142,7 @@ class Chunk:
     status: str | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,10 @@ class ExecResult:
     each line prefixed `[target] `, targets in the execution's order, like the output download.
     `exit_code` is the command's own on one target; on several, Bolt's (0 when every target
     succeeded, else 1), with each target's own in `results`.
+
+    For a plan, `output` is what its steps printed, step by step; `results` come from its
+    return value when that is a ResultSet; `value` is the return value, `error` the plan's
+    error (`kind`, `issueCode`, `message`, `details`) when it failed; `exit_code` is Bolt's.
     """
 
     execution_id: str
@@ -155,6 +165,8 @@ class ExecResult:
     duration_ms: int | None
     output: str
     results: list[TargetResult]
+    value: Any = None
+    error: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -33,23 +33,46 @@ class Client(BaseClient):
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def exec(self, command: str, targets: Targets | None = None, timeout_ms: int | None = None) -> ExecResult:
-        """Run `command` and wait for it: all output at once (TimeoutError past `timeout_ms`)."""
-        execution_id = started_id(self._send(self._exec_call(command, targets, timeout_ms, expert=False)))
+    def exec(
+        self,
+        command: str,
+        targets: Targets | None = None,
+        timeout_ms: int | None = None,
+        *,
+        kind: str = "command",
+        params: dict[str, Any] | None = None,
+    ) -> ExecResult:
+        """Run `command` and wait for it: all output at once (TimeoutError past `timeout_ms`).
+
+        With `kind="plan"`, `command` names a plan run with `params`; the result also holds
+        the plan's return value (`value`) or its error (`error`).
+        """
+        call = self._exec_call(command, targets, timeout_ms, False, kind, params)
+        execution_id = started_id(self._send(call))
         assembly = ExecAssembly(execution_id, expert=False)
         for event in self.stream(execution_id):
             assembly.feed(event)
         return assembly.result()
 
     def exec_stream(
-        self, command: str, targets: Targets | None = None, timeout_ms: int | None = None, *, expert: bool = True
+        self,
+        command: str,
+        targets: Targets | None = None,
+        timeout_ms: int | None = None,
+        *,
+        expert: bool = True,
+        kind: str = "command",
+        params: dict[str, Any] | None = None,
     ) -> Iterator[Chunk]:
         """Run `command` and yield its output as it comes, then a last chunk with `done=True`.
 
         Live lines need expert mode (the default here; the policy's `expert_mode_roles` must
-        include your role); with `expert=False` each target's output comes when it finishes.
+        include your role); with `expert=False` each target's output comes when it finishes
+        (a plan's: when each step finishes on it). A plan's `out::message` texts come as
+        `message` chunks, and the last chunk holds its return value.
         """
-        execution_id = started_id(self._send(self._exec_call(command, targets, timeout_ms, expert)))
+        call = self._exec_call(command, targets, timeout_ms, expert, kind, params)
+        execution_id = started_id(self._send(call))
         assembly = ExecAssembly(execution_id, expert)
         for event in self.stream(execution_id):
             yield from assembly.feed(event)

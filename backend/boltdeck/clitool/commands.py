@@ -23,6 +23,8 @@ from .views import (
     execution_fields,
     executions_table,
     expanded_targets,
+    plan_view,
+    plans_table,
     print_output,
     summary_table,
 )
@@ -67,6 +69,9 @@ def start_run(client: Client, args: argparse.Namespace, terminal: Terminal) -> i
     elif args.kind == "task":
         params = typed_params(args.params, client.task(args.task)) if args.params else {}
         execution = client.run_task(args.task, args.targets, params, **options)
+    elif args.kind == "plan":
+        params = typed_params(args.params, client.plan(args.plan)) if args.params else {}
+        execution = client.run_plan(args.plan, args.targets, params, **options)
     elif args.kind == "puppet":
         tags = args.tags.split(",") if args.tags else None
         execution = client.run_puppet(args.targets, noop=args.noop, environment=args.environment, tags=tags, **options)
@@ -168,6 +173,24 @@ def cancel(client: Client, args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def list_plans(client: Client, args: argparse.Namespace, terminal: Terminal) -> int:
+    plans = client.plans()
+    if args.json:
+        _print_json(plans)
+    else:
+        terminal.out.print(plans_table(plans))
+    return EXIT_OK
+
+
+def show_plan(client: Client, args: argparse.Namespace, terminal: Terminal) -> int:
+    plan = client.plan(args.name)
+    if args.json:
+        _print_json([plan])
+        return EXIT_OK
+    terminal.out.print(plan_view(plan))
+    return EXIT_OK
+
+
 def _executions(client: Client, args: argparse.Namespace, terminal: Terminal) -> int:
     return (list_executions if args.action == "list" else show_execution)(client, args, terminal)
 
@@ -183,4 +206,6 @@ HANDLERS: dict[str, Callable[[Client, argparse.Namespace, Terminal], int]] = {
     "executions": _executions,
     "cancel": cancel,
     "rerun": rerun,
+    "plans": list_plans,
+    "plan": show_plan,
 }

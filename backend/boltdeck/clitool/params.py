@@ -1,8 +1,9 @@
-"""Task parameters from `KEY=VALUE` words, typed by the task's metadata as `bolt task run` types them.
+"""Task and plan parameters from `KEY=VALUE` words, typed by their metadata as `bolt task run` types them.
 
 A parameter whose Puppet type is a string type (String, Enum, Pattern, also inside Optional or
 Sensitive) keeps its text as is; any other type reads the text as JSON when it parses (`3`,
 `true`, `[1,2]`, `{"a":1}`) and keeps the text otherwise, so the server's check names the problem.
+`bolt plan run` types a plan's the same way: `targets=web01` stays text, `targets=["a","b"]` a list.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def typed_params(words: list[str], metadata: dict[str, Any]) -> dict[str, Any]:
     for word in words:
         name, equals, text = word.partition("=")
         if not equals or not name:
-            raise ParameterError(f"task parameters are KEY=VALUE, got {word!r}")
+            raise ParameterError(f"parameters are KEY=VALUE, got {word!r}")
         params[name] = typed_value(text, types.get(name, "Any"))
     return params
 

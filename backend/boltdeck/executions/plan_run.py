@@ -29,8 +29,12 @@ class PlanRun:
         self.failed = False
 
     def mask(self, text: str) -> str:
-        """A Bolt log line with the plan's Sensitive values hidden: Bolt logs a task's parameters
-        (`Running task X with '{...}'`) in clear once a plan has unwrapped them."""
+        """A line of Bolt's with the plan's Sensitive values hidden.
+
+        Bolt logs a task's parameters (`Running task X with '{...}'`) in clear once a plan has
+        unwrapped them, and a plan may put one in a command or its return value: nothing
+        Boltdeck records of a plan run holds them (a JSON-encoded one stays valid JSON).
+        """
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)

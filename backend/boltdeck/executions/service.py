@@ -342,6 +342,8 @@ class ExecutionService:
         if runtime.spec.kind == "apply" and apply_output.is_result_line(text):
             self._record_apply_results(runtime, text, cut)
             return
+        if runtime.plan_run is not None:
+            text = runtime.plan_run.mask(text)
         line = parser.classify_stdout(text)
         if runtime.plan_run is not None and line.kind != "stream":
             earlier = runtime.plan_run.on_outcome_line(text, cut)  # the last such line is the plan's outcome
