@@ -178,3 +178,20 @@ def test_rerun_failed_narrows_the_plans_targets_to_the_failed_ones(bolt_server):
     rerun = bolt_server.wait_final(response.json()["executionId"], timeout=120)
     assert rerun["request"]["targets"] == ["refused"] and rerun["request"]["params"] == {"failing": "refused"}
     assert rerun["targets"] == ["refused"]
+
+
+def test_a_plans_sensitive_parameter_never_shows_in_anything_recorded(bolt_server):
+    """demo::secret puts its token in a command, a message and its return value: Bolt logs and
+    prints it in clear; Boltdeck stores none of it, expert mode or not."""
+    secret = "S3cr3tValue42"
+    body = {"plan": "demo::secret", "targets": ["localhost"], "params": {"token": secret}, "expertMode": True}
+    execution = bolt_server.run("/api/plans/run", body, wait=True).json()
+    assert execution["status"] == "success", execution
+    assert execution["request"]["params"] == {"token": "Sensitive [value redacted]"}
+    assert execution["planResult"]["value"] == "Sensitive [value redacted]"
+    events = bolt_server.api("GET", f"/api/executions/{execution['id']}/events", params={"full": "true", "limit": 1000}).text
+    assert '"type":"step"' in events and "echo token=Sensitive [value redacted]" in events
+    texts = [events, str(execution), bolt_server.api("GET", f"/api/executions/{execution['id']}/output").text]
+    assert all(secret not in text for text in texts)
+    rerun = bolt_server.api("POST", f"/api/executions/{execution['id']}/rerun", json={"scope": "all"})
+    assert rerun.status_code == 409 and rerun.json()["error"]["code"] == "sensitive_parameters"

@@ -104,3 +104,10 @@ def test_bolt_process_kills_what_a_command_detached_with_setsid():
         for pid in pids:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_bolt_process_killed_by_a_signal_reports_the_shells_exit_code():
+    """Real Bolt (Ruby) dies of SIGTERM: Popen says -15; Boltdeck shows 143, as a shell would."""
+    process = BoltProcess(["sh", "-c", "kill -TERM $$"], on_stdout=lambda *_: None, on_stderr=lambda *_: None)
+    process.start()
+    assert process.wait(timeout=10) == 128 + signal.SIGTERM

@@ -100,7 +100,10 @@ class BoltProcess:
         ]
 
     def wait(self, timeout: float | None = None) -> int | None:
-        """Wait for the process to exit and both pipes to drain; None on timeout."""
+        """Wait for the process to exit and both pipes to drain; None on timeout.
+
+        A bolt killed by a signal (Ruby dies of SIGTERM) reports 128 + its number, as a shell does.
+        """
         assert self.proc is not None
         try:
             code = self.proc.wait(timeout=timeout)
@@ -113,7 +116,7 @@ class BoltProcess:
         gevent.joinall(self._readers)
         if self._reaper is not None:
             self._reaper.untrack(self.proc.pid)
-        return code
+        return 128 - code if code < 0 else code
 
     def terminate(self, grace: float) -> int:
         """SIGTERM the whole group, SIGKILL it after `grace` seconds; return the exit code."""
