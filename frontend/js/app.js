@@ -5,6 +5,7 @@ import { UNAUTHENTICATED_EVENT } from './api.js';
 import { AppHeader } from './components/app-header.js';
 import { FactsTree } from './components/facts-tree.js';
 import { RealtimeOutputViewer } from './components/output-viewer.js';
+import { PlanSteps } from './components/plan-steps.js';
 import { RunForms } from './components/run-forms.js';
 import { h, replace } from './dom.js';
 import { AdminPage } from './pages/admin-page.js';
@@ -14,6 +15,7 @@ import { InventoryPage } from './pages/inventory-page.js';
 import { LOGIN_PATH, LoginPage, loginPathFor, returnPath } from './pages/login-page.js';
 import { NodePage } from './pages/node-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
+import { PlansPage } from './pages/plans-page.js';
 import { RunPage } from './pages/run-page.js';
 import { navigate, route, startRouter } from './router.js';
 import { loadSession, session, sessionEnded } from './session.js';
@@ -23,9 +25,11 @@ const COMPONENTS = {
   'bd-facts-tree': FactsTree,
   'bd-output-viewer': RealtimeOutputViewer,
   'bd-run-forms': RunForms,
+  'bd-plan-steps': PlanSteps,
   'bd-inventory-page': InventoryPage,
   'bd-node-page': NodePage,
   'bd-run-page': RunPage,
+  'bd-plans-page': PlansPage,
   'bd-executions-page': ExecutionsPage,
   'bd-execution-page': ExecutionPage,
   'bd-login-page': LoginPage,
@@ -46,6 +50,7 @@ function page(tag, attributes = {}) {
 route(/^\/(?:inventory)?$/, () => page('bd-inventory-page'), 'Inventory');
 route(/^\/targets\/(.+)$/, ([, name]) => page('bd-node-page', { target: name }), ([, name]) => name);
 route(/^\/run$/, (match, params) => page('bd-run-page', { targets: params.get('targets') ?? '' }), 'Run');
+route(/^\/plans(?:\/(.+))?$/, ([, name]) => page('bd-plans-page', name ? { plan: name } : {}), ([, name]) => name ?? 'Plans');
 route(/^\/executions$/, () => page('bd-executions-page'), 'Executions');
 route(/^\/executions\/([^/]+)$/, ([, id]) => page('bd-execution-page', { 'execution-id': id }), ([, id]) => `Execution ${id.slice(0, 8)}`);
 route(/^\/login$/, () => page('bd-login-page'), 'Log in');

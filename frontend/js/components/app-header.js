@@ -12,7 +12,8 @@ const HEALTH_REFRESH_MS = 60000;
 
 /** Which navigation link is current for a path. */
 const NAV_SECTIONS = {
-  inventory: (path) => !path.startsWith('/executions') && !path.startsWith('/admin'),
+  inventory: (path) => !['/plans', '/executions', '/admin'].some((section) => path.startsWith(section)),
+  plans: (path) => path.startsWith('/plans'),
   executions: (path) => path.startsWith('/executions'),
   admin: (path) => path.startsWith('/admin'),
 };
@@ -33,12 +34,13 @@ export class AppHeader extends HTMLElement {
     this.banner = h('div', { class: 'banner banner-error', hidden: true, attrs: { role: 'alert' } });
     this.links = {
       inventory: h('a', { href: '/inventory', text: 'Inventory' }),
+      plans: h('a', { href: '/plans', text: 'Plans' }),
       executions: h('a', { href: '/executions', text: 'Executions' }),
       admin: h('a', { href: '/admin', text: 'Admin' }),
     };
     this.adminItem = h('li', {}, this.links.admin);
     this.nav = h('nav', { attrs: { 'aria-label': 'Main' } },
-      h('ul', {}, h('li', {}, this.links.inventory), h('li', {}, this.links.executions), this.adminItem));
+      h('ul', {}, h('li', {}, this.links.inventory), h('li', {}, this.links.plans), h('li', {}, this.links.executions), this.adminItem));
     this.userName = h('span', { class: 'user-name' });
     this.userRole = h('span', { class: 'user-role' });
     this.logoutButton = h('button', { type: 'button', class: 'logout', text: 'Log out', on: { click: () => this.logOut() } });

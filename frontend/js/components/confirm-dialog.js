@@ -8,11 +8,13 @@ export const DEFAULT_CONFIRM_ABOVE_TARGETS = 10;
 
 /** Why a run needs confirming (a sentence), or null. `path` is the API route, `body` the request. */
 export function riskOf(path, body, confirmAbove = DEFAULT_CONFIRM_ABOVE_TARGETS) {
-  const many = body.targets.length > confirmAbove ? ` on ${body.targets.length} targets` : '';
+  const count = (body.targets ?? []).length; // a plan may name its targets in its parameters instead
+  const many = count > confirmAbove ? ` on ${count} targets` : '';
   if (path === '/api/packages' && body.action !== 'status') {
     return `${body.action} package ${body.name}${body.version ? ` ${body.version}` : ''}${many}`;
   }
   if (path === '/api/puppet/runs' && !body.noop) return `a real Puppet run (not noop) that applies changes${many}`;
+  if (path === '/api/apply/runs' && !body.noop) return `apply Puppet code for real (not noop)${many}`;
   return many ? `run this${many}` : null;
 }
 

@@ -1,5 +1,6 @@
-// Run forms for a set of targets: command, task (generated from metadata), Puppet run, package.
-// Each posts to its endpoint with `expertMode` from the header toggle and opens the execution.
+// Run forms for a set of targets: command, task and plan (generated from metadata), Puppet run,
+// `bolt apply`, package. Each posts to its endpoint with `expertMode` from the header toggle and
+// opens the execution; `runForm` is the same machinery for forms elsewhere (the plans page).
 
 import { api } from '../api.js';
 import { announce, h, replace } from '../dom.js';
@@ -9,6 +10,7 @@ import { canRun, session } from '../session.js';
 import { expertMode } from '../settings.js';
 import { paramControl } from '../task-params.js';
 import { confirmRun, DEFAULT_CONFIRM_ABOVE_TARGETS, riskOf } from './confirm-dialog.js';
+import { PlanParams, planDescription } from './plan-form.js';
 import { Tabs } from './tabs.js';
 
 export class RunForms extends HTMLElement {
@@ -36,16 +38,16 @@ export class RunForms extends HTMLElement {
       h('ul', { class: 'chips', attrs: { 'aria-label': 'Targets' } },
         this.targets.map((name) => h('li', { class: 'chip', text: name }))),
       h('p', { class: 'field-error', hidden: true, attrs: { role: 'alert' } }));
-    const timeout = h('input', { type: 'number', name: 'timeoutSeconds', min: '1', step: 'any', inputMode: 'decimal', placeholder: 'server default' });
-    this.options = field({ name: 'timeoutSeconds', label: 'Timeout (seconds)', control: timeout, hint: 'Stop the run after this long.' });
-    this.timeout = timeout;
+    this.timeout = timeoutField();
+    this.common = h('div', { class: 'run-common' }, this.targetsField, this.timeout.wrapper); // before the tabs: forms find errors' fields there
     this.tabs = new Tabs('Run', [
       { key: 'command', label: 'Command', panel: () => this.commandForm() },
       { key: 'task', label: 'Task', panel: () => this.taskForm() },
+      { key: 'plan', label: 'Plan', panel: () => this.planForm() },
       { key: 'puppet', label: 'Puppet run', panel: () => this.puppetForm() },
+      { key: 'apply', label: 'Apply', panel: () => this.applyForm() },
       { key: 'package', label: 'Package', panel: () => this.packageForm() },
     ]);
-    this.common = h('div', { class: 'run-common' }, this.targetsField, this.options);
     replace(this, h('div', { class: 'run-forms card' }, this.common, this.tabs.element));
   }
 
@@ -83,7 +85,7 @@ export class RunForms extends HTMLElement {
       }
     };
     select.addEventListener('change', load);
-    this.loadTaskList(select);
+    loadChoices(select, '/api/tasks', 'tasks', 'a task');
     const read = () => {
       const params = {};
       for (const reader of readers) {
@@ -116,14 +118,36 @@ export class RunForms extends HTMLElement {
     return { name: param.name, wrapper, read };
   }
 
-  async loadTaskList(select) {
-    try {
-      const { tasks } = await api('/api/tasks');
-      replace(select, h('option', { value: '', text: 'Choose a task…' }),
-        tasks.map((task) => h('option', { value: task.name, text: task.name, title: task.description ?? '' })));
-    } catch (error) {
-      replace(select, h('option', { value: '', text: `Could not list tasks: ${error.message}` }));
-    }
+  /** A plan whose TargetSpec parameter (`targets`, or its only one) gets these forms' targets. */
+  planForm() {
+    const select = h('select', { name: 'plan' }, h('option', { value: '', text: 'Loading plans…' }));
+    const description = h('p', { class: 'task-description muted' });
+    const box = h('div', { class: 'plan-params' });
+    let params = null;
+    let problem = '';
+    select.addEventListener('change', async () => {
+      params = null;
+      problem = '';
+      description.textContent = '';
+      box.replaceChildren();
+      if (!select.value) return;
+      const name = select.value;
+      try {
+        const plan = await api(`/api/plans/${encodeURIComponent(name)}`);
+        if (select.value !== name) return; // another plan was chosen meanwhile
+        description.textContent = planDescription(plan);
+        params = new PlanParams(plan, { targetsGiven: true });
+        box.replaceChildren(params.element);
+      } catch (error) {
+        problem = `could not read its metadata: ${error.message}`;
+        description.textContent = `The plan ${problem}`;
+      }
+    });
+    loadChoices(select, '/api/plans', 'plans', 'a plan');
+    return this.form('/api/plans/run', 'Run plan', [
+      field({ name: 'plan', label: 'Plan', control: select, required: true }), description, box,
+    ], () => ({ plan: select.value, params: params?.read() ?? {} }),
+    () => (params ? params.check() : { plan: [problem || (select.value ? 'is still loading' : 'choose a plan')] }));
   }
 
   puppetForm() {
@@ -144,6 +168,30 @@ export class RunForms extends HTMLElement {
     }));
   }
 
+  /** `bolt apply` of inline Puppet code or of a manifest file of the Bolt project. */
+  applyForm() {
+    const code = h('textarea', { name: 'code', rows: 5, class: 'mono', spellcheck: false, placeholder: "notify { 'hello': }" });
+    const manifest = h('input', { type: 'text', name: 'manifest', autocomplete: 'off', spellcheck: false, placeholder: 'manifests/site.pp' });
+    const noop = h('input', { type: 'checkbox', name: 'noop', checked: true }); // as for Puppet runs: changing is a choice
+    const codeField = field({ name: 'code', label: 'Puppet code', control: code, required: true });
+    const manifestField = field({
+      name: 'manifest', label: 'Manifest', control: manifest, required: true, hint: 'A .pp file of the Bolt project, relative to it.',
+    });
+    const source = choice('Apply', [['code', 'Inline code'], ['manifest', 'Manifest file']], (value) => {
+      codeField.hidden = value !== 'code';
+      manifestField.hidden = value !== 'manifest';
+    });
+    const fromFile = () => source.value() === 'manifest';
+    return this.form('/api/apply/runs', 'Run apply', [
+      source.element, codeField, manifestField,
+      field({ name: 'noop', label: 'No-op (report what would change)', control: noop, inline: true }),
+    ], () => ({ ...(fromFile() ? { manifest: manifest.value.trim() } : { code: code.value }), noop: noop.checked }),
+    () => {
+      if (fromFile()) return manifest.value.trim() ? {} : { manifest: ['is required'] };
+      return code.value.trim() ? {} : { code: ['is required'] };
+    });
+  }
+
   packageForm() {
     // `status` first: the default changes nothing.
     const action = h('select', { name: 'action' }, ['status', 'install', 'upgrade', 'uninstall'].map((a) => h('option', { value: a, text: a })));
@@ -157,56 +205,100 @@ export class RunForms extends HTMLElement {
     () => (name.value.trim() ? {} : { name: ['is required'] }));
   }
 
-  // ---------------------------------------------------------------------------- submit
-
-  /** A form posting `read()` (plus targets, expertMode, timeout) to `path`; `check()` runs first. */
-  form(path, submitLabel, fields, read, check = () => ({})) {
-    const error = formErrorBox();
-    const submit = h('button', { type: 'submit', class: 'primary', text: submitLabel });
-    const expertNote = h('p', { class: 'hint' });
-    const form = h('form', { noValidate: true, attrs: { 'aria-label': submitLabel } },
-      error, fields, h('div', { class: 'form-actions' }, submit, expertNote));
-    const updateNote = () => {
-      expertNote.textContent = expertMode()
-        ? 'Expert mode: live output, Bolt\'s log and command line.'
-        : 'Expert mode is off: you will see each target\'s result when it finishes.';
-    };
-    updateNote();
-    form.addEventListener('focusin', updateNote);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      this.submit(form, error, submit, path, read, check);
+  /** A form posting `read()` plus the targets and the timeout to `path`; `check()` runs first. */
+  form(path, submitLabel, fields, read, check) {
+    return runForm({
+      path, submitLabel, fields, check, errorRoots: [this.common],
+      body: () => ({ targets: this.targets, ...read(), ...this.timeout.read() }),
     });
-    return form;
   }
+}
 
-  async submit(form, error, submit, path, read, check) {
-    clearErrors(this);
+// ------------------------------------------------------------------------------ shared pieces
+
+/**
+ * A run form: `fields`, then the submit button and a note on expert mode. On submit, `check()`
+ * answers problems ({field: [messages]}) found before asking the server; else `body()` (the
+ * request without `expertMode`) is posted to `path`, after a confirmation for risky runs on
+ * `targetsOf(body)`, and the new execution opens. Server errors land next to their fields in the
+ * form or in `errorRoots`.
+ */
+export function runForm({ path, submitLabel, fields, body, check = () => ({}), errorRoots = [], targetsOf = (b) => b.targets }) {
+  const error = formErrorBox();
+  const submit = h('button', { type: 'submit', class: 'primary', text: submitLabel });
+  const expertNote = h('p', { class: 'hint' });
+  const form = h('form', { noValidate: true, attrs: { 'aria-label': submitLabel } },
+    error, fields, h('div', { class: 'form-actions' }, submit, expertNote));
+  const roots = [form, ...errorRoots];
+  const updateNote = () => {
+    expertNote.textContent = expertMode()
+      ? 'Expert mode: live output, Bolt\'s log and command line.'
+      : 'Expert mode is off: you will see each target\'s result when it finishes.';
+  };
+  updateNote();
+  form.addEventListener('focusin', updateNote);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    for (const root of roots) clearErrors(root);
     const problems = check();
     if (Object.keys(problems).length) {
-      showErrors([form, this.common], problems, error, 'Please fix the marked fields.');
+      showErrors(roots, problems, error, 'Please fix the marked fields.');
       return;
     }
-    const body = { targets: this.targets, ...read(), expertMode: expertMode() };
-    if (this.timeout.value) body.timeoutSeconds = Number(this.timeout.value);
-    const risk = riskOf(path, body, session()?.confirmAboveTargets ?? DEFAULT_CONFIRM_ABOVE_TARGETS);
-    if (risk && !(await confirmRun(risk, body.targets))) return;
+    const request = { ...body(), expertMode: expertMode() };
+    const targets = targetsOf(request);
+    const risk = riskOf(path, { ...request, targets }, session()?.confirmAboveTargets ?? DEFAULT_CONFIRM_ABOVE_TARGETS);
+    if (risk && !(await confirmRun(risk, targets))) return;
     submit.disabled = true;
     try {
-      const started = await api(path, { method: 'POST', body });
+      const started = await api(path, { method: 'POST', body: request });
       announce('Execution started');
       navigate(`/executions/${encodeURIComponent(started.executionId)}`);
     } catch (err) {
       // A refusal (403: the role, or the run policy) says why; show that next to the marked fields.
-      showErrors([form, this.common], err.fieldErrors ?? {}, error, err.message, { keepMessage: err.status === 403 });
+      showErrors(roots, err.fieldErrors ?? {}, error, err.message, { keepMessage: err.status === 403 });
     } finally {
       submit.disabled = false;
     }
-  }
+  });
+  return form;
+}
+
+/** The timeout field of the run forms; `read()` answers `{timeoutSeconds}` or nothing. */
+export function timeoutField() {
+  const control = h('input', { type: 'number', name: 'timeoutSeconds', min: '1', step: 'any', inputMode: 'decimal', placeholder: 'server default' });
+  return {
+    wrapper: field({ name: 'timeoutSeconds', label: 'Timeout (seconds)', control, hint: 'Stop the run after this long.' }),
+    read: () => (control.value ? { timeoutSeconds: Number(control.value) } : {}),
+  };
 }
 
 /** What a user who may not run sees instead of the forms. */
 export function roleNote() {
   const role = session()?.role ?? 'unknown';
   return h('p', { class: 'notice role-note', text: `Your role (${role}) can look but not run: starting, cancelling and rerunning executions needs the operator or admin role.` });
+}
+
+/** Fill `select` with the names listed at `path` (`{[key]: [{name, description}]}`). */
+async function loadChoices(select, path, key, what) {
+  try {
+    const items = (await api(path))[key];
+    replace(select, h('option', { value: '', text: `Choose ${what}…` }),
+      items.map((item) => h('option', { value: item.name, text: item.name, title: item.description ?? '' })));
+  } catch (error) {
+    replace(select, h('option', { value: '', text: `Could not list ${key}: ${error.message}` }));
+  }
+}
+
+/** Segmented radio buttons (`options`: [[value, label]], the first chosen); `onChange(value)` also runs at once. */
+function choice(legend, options, onChange) {
+  const name = `choice-${Math.random().toString(36).slice(2)}`;
+  const radios = options.map(([value], i) => h('input', { type: 'radio', name, value, checked: i === 0, on: { change: () => onChange(value) } }));
+  onChange(options[0][0]);
+  return {
+    element: h('fieldset', { class: 'segmented choice' },
+      h('legend', { class: 'visually-hidden', text: legend }),
+      options.map(([, label], i) => h('label', { class: 'segmented-option' }, radios[i], h('span', { text: label })))),
+    value: () => radios.find((radio) => radio.checked).value,
+  };
 }

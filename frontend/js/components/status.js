@@ -70,6 +70,10 @@ export function executionTitle(execution) {
       return `Puppet run${request.noop ? ' (noop)' : ''}${request.environment ? ` in ${request.environment}` : ''}`;
     case 'package':
       return `Package ${request.action ?? ''} ${request.name ?? ''}${request.version ? ` ${request.version}` : ''}`;
+    case 'apply':
+      return `Apply ${request.manifest ?? 'inline code'}${request.noop ? ' (noop)' : ''}`;
+    case 'plan':
+      return `Plan ${request.plan ?? ''}`;
     default:
       return String(execution.kind ?? 'Execution');
   }

@@ -6,7 +6,7 @@ import { filterForm } from '../forms.js';
 import { executionTitle, FINAL_STATUSES, statusBadge } from '../components/status.js';
 
 const STATUSES = ['queued', 'running', 'success', 'partial', 'failed', 'cancelled', 'timed_out', 'interrupted'];
-const KINDS = ['command', 'task', 'puppet', 'package'];
+const KINDS = ['command', 'task', 'puppet', 'package', 'apply', 'plan'];
 const PAGE_SIZES = [25, 50, 100, 200];
 const LIVE_REFRESH_MS = 2000;
 
