@@ -25,6 +25,7 @@ ADDED_IN = {
     4: {"tables": [], "columns": {"api_tokens": ["expires_at"]}},
     5: {"tables": ["workers", "execution_queue"], "columns": {"executions": ["owner", "stop_requested"]}},
     6: {"tables": [], "columns": {"results": ["puppet_summary"]}},
+    7: {"tables": [], "columns": {}, "indexes": ["ix_executions_created_by_created"]},
 }
 
 
@@ -62,6 +63,8 @@ def build_version(url: str, version: int) -> None:
         with engine.begin() as conn:
             metadata.create_all(conn)
             for later in range(CURRENT_VERSION, version, -1):
+                for index in ADDED_IN[later].get("indexes", []):
+                    conn.exec_driver_sql(f"DROP INDEX {index}")
                 for table, columns in ADDED_IN[later]["columns"].items():
                     for column in columns:
                         conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")

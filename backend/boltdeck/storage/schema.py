@@ -48,6 +48,7 @@ executions = Table(
     Index("ix_executions_created", "created_at"),
     Index("ix_executions_status_created", "status", "created_at"),
     Index("ix_executions_kind_created", "kind", "created_at"),
+    Index("ix_executions_created_by_created", "created_by", "created_at"),  # schema version 7
 )
 
 execution_targets = Table(
@@ -202,7 +203,21 @@ def _add_puppet_summary(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE results ADD COLUMN puppet_summary TEXT")
 
 
-MIGRATIONS: list = [_add_access_control, _add_result_flags, _add_token_expiry, _add_workers, _add_puppet_summary]
+def _index_created_by(conn: Connection) -> None:
+    """Version 7: the history's "started by" filter reads an index, not the whole table."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_executions_created_by_created ON executions (created_by, created_at)"
+    )
+
+
+MIGRATIONS: list = [
+    _add_access_control,
+    _add_result_flags,
+    _add_token_expiry,
+    _add_workers,
+    _add_puppet_summary,
+    _index_created_by,
+]
 CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 
