@@ -3,7 +3,10 @@
 
 import { api, executionPath } from './api.js';
 
-export const EVENT_TYPES = ['start', 'command', 'stdout', 'stderr', 'log', 'progress', 'resources', 'result', 'status', 'error', 'complete'];
+export const EVENT_TYPES = [
+  'start', 'command', 'stdout', 'stderr', 'log', 'progress', 'resources', 'result', 'status', 'error', 'complete',
+  'step', 'stepResult', 'message', 'planResult', // a Bolt plan's steps, messages and return value
+];
 
 /** Connection states shown to the user. */
 export const STATE_LABELS = {
