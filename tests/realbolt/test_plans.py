@@ -31,12 +31,15 @@ def _steps(events: list[dict]) -> list[tuple]:
 
 def test_plan_streams_its_steps_messages_results_and_return_value_live(bolt_server):
     execution_id = _start(bolt_server, STEPS)
-    seen = []
+    seen, raw = [], set()
     with SSEStream(f"{bolt_server.url}/api/executions/{execution_id}/stream", headers=bolt_server.auth) as stream:
         for frame in stream.events():
             if frame.event in ("step", "stepResult", "message", "planResult", "complete"):
                 seen.append(frame.json)
+            elif frame.event in ("stdout", "stderr", "log", "command"):
+                raw.add(frame.event)
         assert stream.closed_by_server
+    assert raw == set(), "without expert mode, Bolt's raw lines stay out of the stream"
     slow, check = "for i in 1 2 3; do echo \"line $i\"; sleep 0.5; done", "echo checked"
     assert _steps(seen) == [
         ("start", "plan", "demo::steps", None),
