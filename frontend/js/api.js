@@ -90,3 +90,8 @@ export function query(params) {
 }
 
 export const executionPath = (id) => `/api/executions/${encodeURIComponent(id)}`;
+
+/** What a page says of a failed request. Bolt being unavailable is said once, by the header's banner. */
+export function problemText(error) {
+  return error?.code === 'bolt_unavailable' ? 'Bolt is not available (see the message at the top of the page).' : String(error?.message ?? error);
+}

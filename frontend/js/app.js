@@ -4,6 +4,7 @@
 import { UNAUTHENTICATED_EVENT } from './api.js';
 import { AppHeader } from './components/app-header.js';
 import { FactsTree } from './components/facts-tree.js';
+import { FleetView } from './components/fleet-view.js';
 import { RealtimeOutputViewer } from './components/output-viewer.js';
 import { PlanSteps } from './components/plan-steps.js';
 import { RunForms } from './components/run-forms.js';
@@ -26,6 +27,7 @@ const COMPONENTS = {
   'bd-output-viewer': RealtimeOutputViewer,
   'bd-run-forms': RunForms,
   'bd-plan-steps': PlanSteps,
+  'bd-fleet-view': FleetView,
   'bd-inventory-page': InventoryPage,
   'bd-node-page': NodePage,
   'bd-run-page': RunPage,

@@ -2,7 +2,7 @@
 // and who is logged in (name, role, "Log out").
 
 import { api } from '../api.js';
-import { h, replace, uid } from '../dom.js';
+import { append, h, replace, uid } from '../dom.js';
 import { LOGIN_PATH } from '../pages/login-page.js';
 import { navigate } from '../router.js';
 import { logOut, session, SESSION_EVENT } from '../session.js';
@@ -140,22 +140,32 @@ export class AppHeader extends HTMLElement {
     this.boltState.dataset.state = bolt.available ? 'ok' : 'missing';
     this.boltState.textContent = bolt.available ? `Bolt ${bolt.version ?? ''}`.trim() : 'Bolt unavailable';
     this.boltState.title = bolt.path ?? '';
-    if (bolt.available) {
-      this.banner.hidden = true;
-      return;
-    }
-    const setting = bolt.setting ?? 'BOLTDECK_BOLT_BIN';
-    this.showBanner([
-      h('strong', { text: 'Bolt is not available. ' }),
-      bolt.problem ? `${bolt.problem}. ` : '',
-      'Set ', h('code', { text: setting }), ' to the path of the bolt executable',
-      bolt.configured ? [' (now ', h('code', { text: bolt.configured }), ')'] : '',
-      ' and restart Boltdeck. Runs fail until then.',
-    ]);
+    if (bolt.available) this.banner.hidden = true;
+    else this.showBanner(boltMissing(bolt));
   }
 
+  /**
+   * Show a message in the banner. The same message again (the health check runs every minute)
+   * leaves it alone: a role=alert region is read out again on every change.
+   */
   showBanner(content) {
-    replace(this.banner, content);
+    const message = append(document.createDocumentFragment(), [content]);
+    if (!this.banner.hidden && message.textContent === this.banner.textContent) return;
+    replace(this.banner, message);
     this.banner.hidden = false;
   }
+}
+
+/**
+ * Why Bolt is unavailable and the one setting that fixes it, said once (the server's `problem`
+ * for a missing executable names the setting too). Visitors learn only that it is unavailable.
+ */
+function boltMissing(bolt) {
+  const setting = bolt.setting ?? 'BOLTDECK_BOLT_BIN';
+  let why = bolt.problem ? [' ', `${bolt.problem}.`] : '';
+  if (!bolt.path && bolt.configured) why = [' ', h('code', { text: bolt.configured }), ' was not found.'];
+  return [
+    h('strong', { text: 'Bolt is not available.' }), why,
+    ' Set ', h('code', { text: setting }), ' to the path of the bolt executable and restart Boltdeck. Runs fail until then.',
+  ];
 }

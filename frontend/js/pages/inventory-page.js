@@ -1,6 +1,6 @@
 // Inventory: targets and groups from Bolt's inventory, a filter, multi-select, "run on selected".
 
-import { api } from '../api.js';
+import { api, problemText } from '../api.js';
 import { h, replace, uid } from '../dom.js';
 import { navigate } from '../router.js';
 import { canRun, session } from '../session.js';
@@ -37,7 +37,7 @@ export class InventoryPage extends HTMLElement {
       this.inventory = await api('/api/inventory');
       this.renderTables();
     } catch (error) {
-      replace(this.tables, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not read the inventory: ${error.message}` }));
+      replace(this.tables, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not read the inventory: ${problemText(error)}` }));
     }
   }
 

@@ -1,6 +1,6 @@
 // Node detail: a target's inventory data, its facts (gathered on demand) and the run forms.
 
-import { api, query } from '../api.js';
+import { api, problemText, query } from '../api.js';
 import { executionTitle, statusBadge } from '../components/status.js';
 import { h, replace, timeElement } from '../dom.js';
 
@@ -45,7 +45,7 @@ export class NodePage extends HTMLElement {
           h('p', { class: 'notice', attrs: { role: 'alert' } }, 'The inventory has no target ', h('code', { text: this.name }), '.'));
         return;
       }
-      replace(this.overview, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: error.message }));
+      replace(this.overview, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: problemText(error) }));
     }
     this.loadRecent();
   }
@@ -61,7 +61,7 @@ export class NodePage extends HTMLElement {
         total > items.length ? h('a', { href: `/executions${query({ target: this.name })}`, text: `All ${total} executions on ${this.name}` }) : null]
         : h('p', { class: 'muted', text: 'Nothing has run here yet.' }));
     } catch (error) {
-      replace(this.recent, h('p', { class: 'muted', text: `Could not load recent executions: ${error.message}` }));
+      replace(this.recent, h('p', { class: 'muted', text: `Could not load recent executions: ${problemText(error)}` }));
     }
   }
 
@@ -75,7 +75,7 @@ export class NodePage extends HTMLElement {
       this.factsStatus.textContent = `${Object.keys(body.facts ?? {}).length} top-level facts`;
       this.factsButton.textContent = 'Gather again';
     } catch (error) {
-      this.factsStatus.textContent = `Could not gather facts: ${error.message}`;
+      this.factsStatus.textContent = `Could not gather facts: ${problemText(error)}`;
     } finally {
       this.factsButton.disabled = false;
     }

@@ -1,7 +1,7 @@
 // Plans: the project's plans (GET /api/plans) and, for the chosen one (/plans/<name>), a form
 // generated from its metadata whose TargetSpec parameters pick inventory targets and groups.
 
-import { api } from '../api.js';
+import { api, problemText } from '../api.js';
 import { h, replace } from '../dom.js';
 import { PlanParams, planDescription } from '../components/plan-form.js';
 import { roleNote, runForm, timeoutField } from '../components/run-forms.js';
@@ -34,7 +34,7 @@ export class PlansPage extends HTMLElement {
           plan.description ? h('span', { class: 'muted', text: plan.description }) : null)))
         : h('p', { class: 'muted', text: 'The Bolt project has no plans (private ones are not listed).' }));
     } catch (error) {
-      replace(this.list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not list the plans: ${error.message}` }));
+      replace(this.list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not list the plans: ${problemText(error)}` }));
     }
   }
 
@@ -43,7 +43,7 @@ export class PlansPage extends HTMLElement {
     try {
       plan = await api(`/api/plans/${encodeURIComponent(this.chosen)}`);
     } catch (error) {
-      const text = error.status === 404 ? `There is no plan ${this.chosen}.` : `Could not read the plan: ${error.message}`;
+      const text = error.status === 404 ? `There is no plan ${this.chosen}.` : `Could not read the plan: ${problemText(error)}`;
       replace(this.detail, h('p', { class: 'form-error', attrs: { role: 'alert' }, text }));
       return;
     }
