@@ -1,21 +1,26 @@
 // One scrolling pane of output lines (a target's stdout and stderr, or Bolt's log).
-// It renders only the tail (a bounded number of lines), follows new output unless the user
-// scrolled up, and pages back through the event log on request ("load earlier output").
+// It keeps the newest lines in memory, numbered from the run's first line, but renders only a
+// window of them: the tail while following live output (unless the user scrolled up), or the
+// part the user went to (a search match). Earlier pages come back from the event log on request
+// ("load earlier output").
 
 import { PLAIN, runNode } from './ansi.js';
 import { h } from './dom.js';
 import { LineBuilder } from './lines.js';
+import { lineText, markedNodes, PaneSearch, timeOfDay } from './output-search.js';
 
-export const TAIL_LINES = 3000; // lines kept while following live output
+export const TAIL_LINES = 3000; // lines rendered while following live output
 export const MAX_LINES = 20000; // hard ceiling, also while the user reads older output
 export const EARLIER_PAGE_LINES = 1000; // lines one "load earlier output" adds
+export const KEPT_LINES = 200000; // lines kept in memory (for search), rendered or not
+const WINDOW_LINES = 1000; // lines rendered around a line gone to that was not on the page
 const BLOCK_LINES = 100; // lines per layout block
 const STREAM_CLASS = { stdout: 'ln-out', stderr: 'ln-err' };
 
 /**
  * Numbers display lines: each records the event (`seq`) it started in and its index there
- * (`idx`), which is how a pane knows where to resume when it pages back. Keeps one open line
- * per stream, so stdout and stderr interleave by line, in arrival order.
+ * (`idx`), which is how a pane knows where to resume when it pages back, and the time of that
+ * event. Keeps one open line per stream, so stdout and stderr interleave by line, in arrival order.
  */
 export class LineAssembler {
   constructor({ added, changed = () => {} }) {
@@ -26,7 +31,7 @@ export class LineAssembler {
     this.index = { seq: null, next: 0 };
   }
 
-  /** Add a piece of output `{seq, stream, text, final}` (pieces come in seq order). */
+  /** Add a piece of output `{seq, stream, text, final, time}` (pieces come in seq order). */
   add(piece) {
     const builder = this.builder(piece.stream);
     for (const line of builder.feed(piece.text)) this.place(piece, line);
@@ -49,7 +54,8 @@ export class LineAssembler {
       record.runs = line.runs;
       this.changed(record);
     } else {
-      record = { seq: piece.seq, idx: this.nextIndex(piece.seq), stream: piece.stream, runs: line.runs, el: null };
+      const idx = this.nextIndex(piece.seq);
+      record = { seq: piece.seq, idx, stream: piece.stream, runs: line.runs, time: piece.time, el: null };
       this.added(record);
     }
     this.openLines.set(piece.stream, line.complete ? null : record);
@@ -68,24 +74,30 @@ export class OutputPane {
   constructor({ key, label, loadEarlier }) {
     this.key = key;
     this.label = label;
-    this.fetchEarlier = loadEarlier; // async (beforeSeq, lines) => {pieces, reachedStart}
-    this.lines = []; // rendered records {seq, idx, stream, runs, el}
-    this.pending = []; // records not rendered yet
+    this.fetchEarlier = loadEarlier; // async (beforeSeq, lines) => pieces of the lines before
+    this.kept = []; // the newest lines {n, seq, idx, stream, runs, time, el}, n counting from 0
+    this.forgotten = 0; // lines before kept[0]: only the event log has them
+    this.lines = []; // rendered records: consecutive lines, from kept or paged back
+    this.end = 0; // number of the line after the last rendered one
+    this.detached = false; // the rendered lines stop short of the newest (after going to a line)
     this.dirty = new Set(); // rendered records whose content changed
-    this.assembler = new LineAssembler({
-      added: (record) => this.pending.push(record),
-      changed: (record) => { if (record.el) this.dirty.add(record); },
-    });
-    this.hidden = 0; // lines dropped from the top (they can be loaded again)
+    this.changedFrom = Infinity; // lowest number of a line added or changed since the last render
+    this.view = { pattern: null, times: false, current: null }; // how lines are drawn
+    this.assembler = new LineAssembler({ added: (record) => this.keep(record), changed: (record) => this.change(record) });
     this.following = true;
+    this.pinnedTop = 0; // where following last put the view (see onScroll)
     this.cap = TAIL_LINES;
     this.loading = false;
     this.buildDom();
+    this.search = new PaneSearch(this);
   }
 
   buildDom() {
     this.earlierButton = h('button', {
       type: 'button', class: 'load-earlier', hidden: true, on: { click: () => this.loadEarlier() },
+    });
+    this.laterButton = h('button', {
+      type: 'button', class: 'load-later', hidden: true, on: { click: () => this.showLater() },
     });
     this.body = h('div', { class: 'lines' });
     this.scroller = h('div', {
@@ -98,11 +110,15 @@ export class OutputPane {
         wheel: (event) => { if (event.deltaY < 0) this.pause(); },
         keydown: (event) => { if (['ArrowUp', 'PageUp', 'Home'].includes(event.key)) this.pause(); },
       },
-    }, this.earlierButton, this.body);
+    }, this.earlierButton, this.body, this.laterButton);
     this.liveButton = h('button', {
-      type: 'button', class: 'jump-live', hidden: true, text: 'Jump to live ↓', on: { click: () => this.jumpToLive() },
+      type: 'button', class: 'jump-live', hidden: true, text: 'Jump to live ↓',
+      attrs: { 'aria-keyshortcuts': 'F' }, on: { click: () => this.jumpToLive() },
     });
     this.element = h('div', { class: 'output-pane', dataset: { show: 'all' } }, this.scroller, this.liveButton);
+    // Blocks are laid out a frame after they come into view (content-visibility), and may then
+    // be taller than their estimate: keep the end in view while following.
+    new ResizeObserver(() => { if (this.following) this.toBottom(); }).observe(this.body);
   }
 
   /** Add a piece of output; it shows at the next render(). */
@@ -110,43 +126,65 @@ export class OutputPane {
     this.assembler.add(piece);
   }
 
-  /** Put pending lines on the page, drop the oldest beyond the cap; call once per frame. */
+  keep(record) {
+    record.n = this.forgotten + this.kept.length;
+    this.kept.push(record);
+    this.changedFrom = Math.min(this.changedFrom, record.n);
+    // Forget in batches: one splice per tenth of the limit, not one per line.
+    if (this.kept.length > KEPT_LINES * 1.1) {
+      const excess = this.kept.length - KEPT_LINES;
+      this.kept.splice(0, excess);
+      this.forgotten += excess;
+    }
+  }
+
+  change(record) {
+    record.text = undefined;
+    if (record.el) this.dirty.add(record);
+    this.changedFrom = Math.min(this.changedFrom, record.n);
+  }
+
+  get total() {
+    return this.forgotten + this.kept.length;
+  }
+
+  /** Put new lines on the page, drop the oldest beyond the cap; call once per frame. */
   render() {
-    for (const record of this.dirty) if (record.el) fillLine(record);
+    for (const record of this.dirty) if (record.el) this.fill(record);
     this.dirty.clear();
-    if (this.pending.length) {
-      this.cap = this.following ? TAIL_LINES : Math.min(MAX_LINES, Math.max(this.cap, this.lines.length + this.pending.length));
-      this.appendPending();
+    if (!this.detached && this.end < this.total) {
+      this.appendNew();
     } else if (this.following && this.lines.length > TAIL_LINES) {
       this.cap = TAIL_LINES;
       this.dropOldest(this.lines.length - TAIL_LINES);
     }
+    if (this.changedFrom !== Infinity) this.search.update(this.changedFrom);
+    this.changedFrom = Infinity;
     this.updateControls();
-    if (this.following) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (this.following) this.toBottom();
   }
 
-  appendPending() {
-    let skip = Math.max(0, this.lines.length + this.pending.length - this.cap);
-    const fromRendered = Math.min(skip, this.lines.length);
-    this.dropOldest(fromRendered);
-    skip -= fromRendered;
-    this.hidden += skip; // never rendered: too many lines arrived at once
-    const fresh = this.pending.slice(skip);
-    this.pending = [];
+  appendNew() {
+    const total = this.total;
+    this.cap = this.following ? TAIL_LINES : Math.min(MAX_LINES, Math.max(this.cap, this.lines.length + total - this.end));
+    // Lines beyond the cap are never rendered (too many arrived at once); a gap drops all rendered ones.
+    const from = Math.max(this.end, total - this.cap, this.forgotten);
+    this.dropOldest(from > this.end ? this.lines.length : this.lines.length + total - from - this.cap);
+    const fresh = this.kept.slice(from - this.forgotten);
     const block = this.body.lastElementChild;
     let at = 0;
-    if (block && block.childElementCount < BLOCK_LINES) {
+    if (this.lines.length && block && block.childElementCount < BLOCK_LINES) {
       at = BLOCK_LINES - block.childElementCount;
-      block.append(...fresh.slice(0, at).map(createLine));
+      block.append(...fresh.slice(0, at).map((record) => this.createLine(record)));
     }
-    this.body.append(...blocksOf(fresh.slice(at)));
+    this.body.append(...this.blocksOf(fresh.slice(at)));
     this.lines.push(...fresh);
+    this.end = total;
   }
 
   dropOldest(count) {
     if (count <= 0) return;
     const dropped = this.lines.splice(0, count);
-    this.hidden += count;
     if (!this.lines.length) {
       this.body.replaceChildren(); // one operation instead of thousands of removals
     } else {
@@ -158,20 +196,48 @@ export class OutputPane {
     for (const record of dropped) record.el = null;
   }
 
+  /** Render `records` (consecutive lines) instead of what is on the page. */
+  replaceLines(records) {
+    for (const record of this.lines) record.el = null;
+    this.body.replaceChildren(...this.blocksOf(records));
+    this.lines = records;
+    this.end = records.length ? records[records.length - 1].n + 1 : this.total;
+    this.detached = this.end < this.total;
+    this.cap = Math.max(this.cap, records.length);
+  }
+
+  /** Lines above the rendered ones (paged back from the event log on request). */
+  get hiddenAbove() {
+    return this.lines.length ? this.lines[0].n : this.end;
+  }
+
   updateControls() {
-    this.earlierButton.hidden = this.hidden === 0;
-    if (!this.loading) {
-      const n = this.hidden;
-      this.earlierButton.textContent = `Load earlier output (${n.toLocaleString()} line${n === 1 ? '' : 's'} hidden)`;
-    }
+    const above = this.hiddenAbove;
+    this.earlierButton.hidden = above === 0;
+    if (!this.loading) this.earlierButton.textContent = `Load earlier output (${countOf(above)} hidden)`;
+    this.laterButton.hidden = !this.detached;
+    if (this.detached) this.laterButton.textContent = `Show later output (${countOf(this.total - this.end)})`;
     this.liveButton.hidden = this.following;
+  }
+
+  /** Scroll to the end, and remember where that put the view. */
+  toBottom() {
+    // A hidden pane cannot scroll, and measuring it forced a layout per pane and frame (200
+    // targets finishing together blocked the page for 300 ms): `shown()` scrolls it later.
+    if (this.scroller.closest('[hidden]')) return;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.pinnedTop = this.scroller.scrollTop;
   }
 
   onScroll() {
     const { scrollTop, scrollHeight, clientHeight } = this.scroller;
-    const atBottom = scrollHeight - scrollTop - clientHeight < 8;
-    if (atBottom !== this.following) {
-      this.following = atBottom;
+    const atBottom = !this.detached && scrollHeight - scrollTop - clientHeight < 8;
+    // Only a move up from where following put the view is the user scrolling away (scrollbar,
+    // touch; wheel and keys pause at once). Blocks laid out after that scroll can leave the end
+    // below the view: that is no reason to stop following, it was what stopped it under load.
+    const following = atBottom || (this.following && scrollTop >= this.pinnedTop);
+    if (following !== this.following) {
+      this.following = following;
       this.updateControls();
     }
   }
@@ -184,13 +250,27 @@ export class OutputPane {
 
   /** Call when the pane becomes visible again: a hidden pane cannot scroll. */
   shown() {
-    if (this.following) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (this.following) this.toBottom();
   }
 
   jumpToLive() {
+    if (this.detached) this.replaceLines(this.kept.slice(-TAIL_LINES));
     this.following = true;
     this.render();
     this.scroller.focus({ preventScroll: true });
+  }
+
+  /** Below a window the user went to: add the next page of kept lines (up to the live end). */
+  showLater() {
+    const from = this.end - this.forgotten;
+    if (from < 0) return this.jumpToLive(); // the lines after the window are no longer kept
+    const later = this.kept.slice(from, from + EARLIER_PAGE_LINES);
+    this.body.append(...this.blocksOf(later));
+    this.lines.push(...later);
+    this.end += later.length;
+    this.detached = this.end < this.total;
+    this.cap = Math.min(MAX_LINES, Math.max(this.cap, this.lines.length));
+    this.updateControls();
   }
 
   /** Page back: fetch the lines before the first rendered one and put them on top. */
@@ -201,12 +281,10 @@ export class OutputPane {
     this.earlierButton.disabled = true;
     this.earlierButton.textContent = 'Loading earlier output…';
     try {
-      const { pieces, reachedStart } = await this.fetchEarlier(first.seq + 1, EARLIER_PAGE_LINES);
-      const earlier = linesBefore(pieces, first);
-      const records = earlier.slice(-EARLIER_PAGE_LINES);
+      const pieces = await this.fetchEarlier(first.seq + 1, EARLIER_PAGE_LINES);
+      const records = linesBefore(pieces, first).slice(-EARLIER_PAGE_LINES);
+      records.forEach((record, i) => { record.n = Math.max(0, first.n - records.length + i); });
       this.prepend(records);
-      const everything = reachedStart && earlier.length === records.length;
-      this.hidden = everything ? 0 : Math.max(1, this.hidden - records.length);
     } catch (error) {
       this.earlierButton.textContent = `Could not load earlier output (${error.message}); try again`;
       return;
@@ -220,21 +298,98 @@ export class OutputPane {
   prepend(records) {
     if (!records.length) return;
     const before = this.scroller.scrollHeight;
-    this.body.prepend(...blocksOf(records));
+    this.body.prepend(...this.blocksOf(records));
     this.lines.unshift(...records);
     this.following = false; // the user is reading older output: stop pulling the view down
     this.cap = Math.min(MAX_LINES, Math.max(this.cap, this.lines.length));
     this.scroller.scrollTop += this.scroller.scrollHeight - before;
   }
 
+  /** Bring line `n` on the page (a window around it, if it was not there) and mark it. */
+  reveal(n) {
+    this.pause();
+    if (n >= this.end && !this.detached) this.render();
+    if (n < this.hiddenAbove || n >= this.end) {
+      const at = n - this.forgotten;
+      if (at < 0 || at >= this.kept.length) return;
+      const from = Math.max(0, at - WINDOW_LINES / 2);
+      this.replaceLines(this.kept.slice(from, from + WINDOW_LINES));
+      this.updateControls();
+    }
+    const record = this.lines[n - this.lines[0].n];
+    this.markCurrent(record);
+    record.el.scrollIntoView({ block: 'center' });
+  }
+
+  /** Mark the line gone to (null: none). */
+  markCurrent(record) {
+    this.view.current?.el?.classList.remove('current-match');
+    this.view.current = record;
+    record?.el.classList.add('current-match');
+  }
+
+  /** Number of the first line in view (where a search starts from). */
+  topLine() {
+    const top = this.scroller.getBoundingClientRect().top;
+    const below = (el) => el.getBoundingClientRect().bottom > top;
+    const block = [...this.body.children].find(below); // blocks first: far fewer to measure
+    const line = block && [...block.children].find(below);
+    return this.lines.find((record) => record.el === line)?.n ?? this.end;
+  }
+
+  /** Draw every rendered line again (after the search or the timestamps changed). */
+  redraw() {
+    for (const record of this.lines) this.fill(record);
+  }
+
+  showTimes(on) {
+    this.view.times = on;
+    this.redraw();
+  }
+
   /** Which streams to show: all (merged in order), stdout or stderr. */
   show(which) {
     this.element.dataset.show = which;
+    this.search.setQuery(this.search.input.value);
+  }
+
+  /** Whether a line's stream is shown (a search skips the others). */
+  shows(record) {
+    const which = this.element.dataset.show;
+    return which === 'all' || which === record.stream;
   }
 
   /** Text of the rendered lines. */
   text() {
-    return this.lines.map((record) => record.runs.map((run) => run.text).join('')).join('\n');
+    return this.lines.map(lineText).join('\n');
+  }
+
+  /** Lines grouped in blocks: the browser skips layout of blocks out of view (content-visibility). */
+  blocksOf(records) {
+    const blocks = [];
+    for (let i = 0; i < records.length; i += BLOCK_LINES) {
+      const block = document.createElement('div');
+      block.className = 'block';
+      block.append(...records.slice(i, i + BLOCK_LINES).map((record) => this.createLine(record)));
+      blocks.push(block);
+    }
+    return blocks;
+  }
+
+  createLine(record) {
+    record.el = document.createElement('div');
+    record.el.className = `ln ${STREAM_CLASS[record.stream] ?? 'ln-out'}`;
+    this.fill(record);
+    return record.el;
+  }
+
+  fill(record) {
+    const { el, runs } = record;
+    const { pattern, times, current } = this.view;
+    const marked = pattern && markedNodes(runs, lineText(record), pattern);
+    if (!times && !marked && runs.length === 1 && runs[0].style === PLAIN) el.textContent = runs[0].text; // the common case, cheapest
+    else el.replaceChildren(...(times ? [h('span', { class: 'ln-time', text: `${timeOfDay(record.time)} ` })] : []), ...(marked || runs.map(runNode)));
+    if (record === current) el.classList.add('current-match');
   }
 }
 
@@ -246,27 +401,6 @@ function linesBefore(pieces, first) {
   return records.filter((r) => r.seq < first.seq || (r.seq === first.seq && r.idx < first.idx));
 }
 
-/** Lines grouped in blocks: the browser skips layout of blocks out of view (content-visibility). */
-function blocksOf(records) {
-  const blocks = [];
-  for (let i = 0; i < records.length; i += BLOCK_LINES) {
-    const block = document.createElement('div');
-    block.className = 'block';
-    block.append(...records.slice(i, i + BLOCK_LINES).map(createLine));
-    blocks.push(block);
-  }
-  return blocks;
-}
-
-function createLine(record) {
-  record.el = document.createElement('div');
-  record.el.className = `ln ${STREAM_CLASS[record.stream] ?? 'ln-out'}`;
-  fillLine(record);
-  return record.el;
-}
-
-function fillLine(record) {
-  const { el, runs } = record;
-  if (runs.length === 1 && runs[0].style === PLAIN) el.textContent = runs[0].text; // the common case, cheapest
-  else el.replaceChildren(...runs.map(runNode));
+function countOf(lines) {
+  return `${lines.toLocaleString()} line${lines === 1 ? '' : 's'}`;
 }

@@ -72,3 +72,21 @@ def start(server, path: str, body: dict) -> str:
     response = server.run(path, body)
     assert response.status_code == 202, response.text
     return response.json()["executionId"]
+
+
+def assert_stored_up_to(ui, execution: str, last: int) -> None:
+    """Check the server stored `seq 1 LAST` whole on localhost: what the page can show is what the
+    server has, so a short output (Bolt, or its test double, losing the tail) must not be taken
+    for the page's fault (it was, for a session: the page waited 60 s for a line never stored)."""
+    answer = ui.page.request.get(f"{ui.server.url}/api/executions/{execution}/output?format=txt&target=localhost")
+    stored = answer.text()
+    assert stored.endswith(f"\n{last - 1}\n{last}\n"), f"the server stored {stored.count(chr(10))} lines, ending {stored[-16:]!r}"
+
+
+# Installed before a page loads: the longest task the page ran (window.__longestTask, ms).
+LONGEST_TASK = """
+window.__longestTask = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) window.__longestTask = Math.max(window.__longestTask, entry.duration);
+}).observe({ type: 'longtask', buffered: true });
+"""

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_PROJECT, LiveServer
 
 from .conftest import _make_ui
-from .helpers import UI, start
+from .helpers import LONGEST_TASK, UI, start
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +32,7 @@ COMMAND = (
     "echo same; echo end"
 )
 # Installed before the page loads: the page's longest task, and the fleet view's longest frame.
-MEASURES = """
-window.__longestTask = 0;
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) window.__longestTask = Math.max(window.__longestTask, entry.duration);
-}).observe({ type: 'longtask', buffered: true });
+MEASURES = LONGEST_TASK + """
 window.__longestFleetFrame = 0;
 customElements.whenDefined('bd-fleet-view').then(() => {
   const view = customElements.get('bd-fleet-view').prototype;

@@ -1,7 +1,7 @@
 // RealtimeOutputViewer (<bd-output-viewer execution-id="…">): one execution, live.
 // It follows the event log through ExecutionStream, batches DOM work per animation frame,
-// and shows per-target panes (stdout and stderr, merged or apart), Bolt's log, progress,
-// the results table and the controls.
+// and shows per-target panes (stdout and stderr, merged or apart, with search, timestamps
+// and keyboard shortcuts), Bolt's log, progress, the results table and the controls.
 
 import { api, apiText, executionPath } from '../api.js';
 import { copyText, downloadText, h, replace } from '../dom.js';
@@ -19,15 +19,25 @@ import { Tabs } from './tabs.js';
 const MAX_EARLIER_EVENTS = 256; // events per request when paging back
 const FRAME_FALLBACK_MS = 250; // flush even where animation frames are throttled (hidden tab)
 const FRAME_BUDGET_MS = 12; // time for applying events per frame (one event always goes through)
+// While results stream in, the results table (a row per target) is redrawn at most this often:
+// redrawing 200 rows on every frame that brought a result made 300-800 ms tasks (issue 16).
+const RESULTS_REDRAW_MS = 1000;
+/** Single-key shortcuts of the output section (only while the focus is in it: WCAG 2.1.4). */
+const SHORTCUTS = [
+  ['/', 'Search the output'], ['N', 'Next match'], ['Shift+N', 'Previous match'],
+  ['T', 'Timestamps on or off'], ['W', 'Wrap lines on or off'], ['F', 'Follow live output'],
+];
 
 export class RealtimeOutputViewer extends HTMLElement {
   connectedCallback() {
     this.executionId = this.getAttribute('execution-id');
     this.queue = [];
     this.panes = new Map();
+    this.toggles = new Map(); // pane key -> {wrap, times} checkboxes, for the shortcuts
     this.touched = new Set();
     this.results = new Map();
     this.order = [];
+    this.pendingPanes = []; // targets whose tab is still to be made, in order (see createPendingPanes)
     this.errors = [];
     this.state = { status: null, summary: null, startedAt: null, durationMs: null, exitCode: null };
     this.build();
@@ -40,7 +50,9 @@ export class RealtimeOutputViewer extends HTMLElement {
     clearInterval(this.ticker);
     cancelAnimationFrame(this.frame);
     clearTimeout(this.frameFallback);
+    clearTimeout(this.resultsTimer);
     this.frame = null;
+    this.resultsTimer = null;
   }
 
   build() {
@@ -58,8 +70,8 @@ export class RealtimeOutputViewer extends HTMLElement {
       this.header.element,
       this.progressBoard.element,
       this.resourceView.element,
-      h('section', { class: 'output-section', attrs: { 'aria-labelledby': 'output-heading' } },
-        h('h2', { id: 'output-heading', text: 'Output' }), this.tabs.element),
+      h('section', { class: 'output-section', attrs: { 'aria-labelledby': 'output-heading' }, on: { keydown: (event) => this.onKey(event) } },
+        h('h2', { id: 'output-heading', text: 'Output' }), shortcutHelp(), this.tabs.element),
       h('section', { class: 'results', attrs: { 'aria-labelledby': 'results-heading' } },
         h('h2', { id: 'results-heading', text: 'Results' }), this.resultsBox));
   }
@@ -99,6 +111,7 @@ export class RealtimeOutputViewer extends HTMLElement {
     });
     for (const result of execution.results ?? []) {
       this.results.set(result.target, result);
+      this.markTab(result.target, result.status);
       if (result.puppet) this.resourceView.summary(result.target, result.puppet);
     }
     this.header.showStatus(execution.status, execution.summary);
@@ -111,9 +124,18 @@ export class RealtimeOutputViewer extends HTMLElement {
 
   enqueue(events) {
     for (const event of events) this.queue.push(event);
-    if (this.frame || !this.queue.length) return;
+    if (this.queue.length) this.scheduleFlush();
+  }
+
+  scheduleFlush() {
+    if (this.frame) return;
     this.frame = requestAnimationFrame(() => this.flush());
     this.frameFallback = setTimeout(() => this.flush(), FRAME_FALLBACK_MS);
+  }
+
+  /** The targets' tabs, in order, a frame's budget at a time: 200 made at once blocked the page for 130 ms. */
+  createPendingPanes(deadline) {
+    while (this.pendingPanes.length && performance.now() < deadline) this.ensurePane(this.pendingPanes[0]);
   }
 
   /**
@@ -132,7 +154,8 @@ export class RealtimeOutputViewer extends HTMLElement {
       done += 1;
     }
     this.queue = done === this.queue.length ? [] : this.queue.slice(done);
-    if (this.queue.length) this.enqueue([]);
+    this.createPendingPanes(deadline);
+    if (this.queue.length || this.pendingPanes.length) this.scheduleFlush();
     for (const pane of this.touched) pane.render();
     this.touched.clear();
     if (this.dirty.summary) this.header.showStatus(this.state.status, this.state.summary);
@@ -147,7 +170,7 @@ export class RealtimeOutputViewer extends HTMLElement {
   }
 
   apply(event) {
-    for (const piece of piecesOf(event, this.expertMode)) {
+    for (const piece of timedPieces(event, this.expertMode)) {
       const pane = this.ensurePane(piece.pane);
       pane.add(piece);
       this.touched.add(pane);
@@ -167,7 +190,10 @@ export class RealtimeOutputViewer extends HTMLElement {
       const execution = await api(executionPath(this.executionId));
       if (!this.isConnected) return;
       this.record = execution;
-      for (const result of execution.results ?? []) this.results.set(result.target, result);
+      for (const result of execution.results ?? []) {
+        this.results.set(result.target, result);
+        this.markTab(result.target, result.status);
+      }
       this.renderResults();
     } catch {
       // the results from the stream stay on the page
@@ -186,9 +212,16 @@ export class RealtimeOutputViewer extends HTMLElement {
 
   /** The results so far; once finished, also each target that got none, and why the run ended. */
   renderResults() {
-    for (const [target, result] of this.results) this.markTab(target, result.status);
     const status = this.state.status;
     const final = FINAL_STATUSES.has(status);
+    const wait = (this.resultsDrawnAt ?? -Infinity) + RESULTS_REDRAW_MS - performance.now();
+    if (!final && wait > 0) {
+      this.resultsTimer ??= setTimeout(() => { this.resultsTimer = null; this.renderResults(); }, wait);
+      return;
+    }
+    clearTimeout(this.resultsTimer);
+    this.resultsTimer = null;
+    this.resultsDrawnAt = performance.now();
     const missing = final ? targetsWithoutResult(this.targetOrder(), this.results) : [];
     for (const target of missing) this.markTab(target, 'no_result');
     if (final) this.header.showOutcome(outcomeReason({ ...this.record, status }), status);
@@ -207,6 +240,11 @@ export class RealtimeOutputViewer extends HTMLElement {
   ensurePane(key) {
     let pane = this.panes.get(key);
     if (pane) return pane;
+    const waiting = this.pendingPanes.indexOf(key);
+    if (waiting !== -1) { // output for a target whose tab is still to come: the tabs before it first
+      const earlier = this.pendingPanes.splice(0, waiting + 1).slice(0, -1);
+      for (const target of earlier) this.ensurePane(target);
+    }
     const isLog = key === LOG_PANE;
     const label = isLog ? 'Bolt log' : (key || '(no target)');
     pane = new OutputPane({ key, label, loadEarlier: (before, lines) => this.fetchEarlier(key, before, lines) });
@@ -215,6 +253,8 @@ export class RealtimeOutputViewer extends HTMLElement {
       key, label, panel: this.panePanel(pane, isLog), before: isLog ? undefined : LOG_PANE,
     });
     button.append(h('span', { class: 'tab-status', attrs: { 'aria-hidden': 'true' } }));
+    const result = this.results.get(key);
+    if (result) this.markTab(key, result.status); // its result came (or was loaded) before its first output
     if (!isLog && this.tabs.selected === LOG_PANE && this.panes.size === 2) this.tabs.select(key);
     return pane;
   }
@@ -231,11 +271,40 @@ export class RealtimeOutputViewer extends HTMLElement {
         on: { click: (event) => { event.preventDefault(); this.save(format, pane.key); } },
       })));
     }
-    const wrap = h('input', { type: 'checkbox', checked: true, on: { change: () => { pane.element.dataset.wrap = wrap.checked ? 'on' : 'off'; } } });
-    tools.unshift(h('label', { class: 'check-option wrap-toggle' }, wrap, h('span', { text: 'Wrap lines' })));
+    const wrap = h('input', {
+      type: 'checkbox', checked: true, attrs: { 'aria-keyshortcuts': 'W' },
+      on: { change: () => { pane.element.dataset.wrap = wrap.checked ? 'on' : 'off'; } },
+    });
+    const times = h('input', { type: 'checkbox', attrs: { 'aria-keyshortcuts': 'T' }, on: { change: () => pane.showTimes(times.checked) } });
+    this.toggles.set(pane.key, { wrap, times });
+    tools.unshift(
+      h('label', { class: 'check-option wrap-toggle' }, wrap, h('span', { text: 'Wrap lines' })),
+      h('label', { class: 'check-option times-toggle' }, times, h('span', { text: 'Timestamps' })));
     return h('div', { class: 'pane-panel' },
       h('div', { class: 'pane-toolbar' }, isLog ? h('span', { class: 'muted', text: 'Bolt\'s own messages' }) : streamSwitch(pane), tools),
+      pane.search.element,
       pane.element);
+  }
+
+  /** The shortcuts (SHORTCUTS), for the pane shown; typing in a field is left alone. */
+  onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    if (event.target.closest('input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]')) return;
+    const pane = this.panes.get(this.tabs.selected);
+    if (!pane) return;
+    const toggles = this.toggles.get(pane.key);
+    const actions = {
+      '/': () => pane.search.focus(),
+      n: () => pane.search.go(1),
+      N: () => pane.search.go(-1),
+      t: () => toggles.times.click(),
+      w: () => toggles.wrap.click(),
+      f: () => pane.jumpToLive(),
+    };
+    const action = actions[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
   }
 
   markTab(target, status) {
@@ -254,12 +323,12 @@ export class RealtimeOutputViewer extends HTMLElement {
     // Start small (an output event holds up to 64 KiB, thousands of lines), grow while short.
     for (let limit = 4; ; limit = Math.min(limit * 4, MAX_EARLIER_EVENTS)) {
       const page = await api(`${executionPath(this.executionId)}/events?before=${cursor}&limit=${limit}`);
-      const mine = page.events.flatMap((event) => piecesOf(event, this.expertMode)).filter((p) => p.pane === key);
+      const mine = page.events.flatMap((event) => timedPieces(event, this.expertMode)).filter((p) => p.pane === key);
       pieces = mine.concat(pieces);
       found += mine.reduce((n, piece) => n + (piece.seq < before - 1 ? countLines(piece.text) : 0), 0);
-      if (page.events.length < limit || page.events[0].seq <= 1) return { pieces, reachedStart: true };
+      if (page.events.length < limit || page.events[0].seq <= 1) return pieces; // the start of the log
       cursor = page.events[0].seq;
-      if (found > lines) return { pieces, reachedStart: false };
+      if (found > lines) return pieces;
     }
   }
 
@@ -334,7 +403,7 @@ export class RealtimeOutputViewer extends HTMLElement {
 const HANDLERS = {
   start(event, data) {
     this.order = data.expandedTargets ?? data.targets ?? [];
-    for (const target of this.order) this.ensurePane(target);
+    this.pendingPanes = this.order.filter((target) => !this.panes.has(target));
   },
   command(event, data) {
     this.header.showCommandLine(data.argv);
@@ -370,6 +439,21 @@ const HANDLERS = {
     this.refreshResults();
   },
 };
+
+/** An event's output pieces, each with the event's time (for the timestamps of its lines). */
+function timedPieces(event, expertMode) {
+  const pieces = piecesOf(event, expertMode);
+  for (const piece of pieces) piece.time = event.timestamp;
+  return pieces;
+}
+
+/** The list of keyboard shortcuts, folded away under the Output heading. */
+function shortcutHelp() {
+  return h('details', { class: 'shortcut-help' },
+    h('summary', { text: 'Keyboard shortcuts' }),
+    h('p', { class: 'hint', text: 'With the focus in the output (click it, or Tab to it):' }),
+    h('dl', {}, SHORTCUTS.map(([keys, what]) => [h('dt', {}, h('kbd', { text: keys })), h('dd', { text: what })])));
+}
 
 /** Radio buttons choosing what a target pane shows: stdout and stderr merged, or one of them. */
 function streamSwitch(pane) {
