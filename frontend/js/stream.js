@@ -184,3 +184,13 @@ export class ExecutionStream {
     this.setState('finished');
   }
 }
+
+/**
+ * Follow one execution for a component that shows part of it: each event goes to
+ * `handlers[event.type]`, called with `owner` as `this`. Returns the started stream (close it).
+ */
+export function followExecution(executionId, handlers, owner) {
+  return new ExecutionStream(executionId, {
+    onEvents: (events) => { for (const event of events) handlers[event.type]?.call(owner, event, event.data ?? {}); },
+  }).start();
+}

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tasks import PuppetType, TaskParameter, describe_value, conform, matches, parse_type
+from .tasks import PuppetType, TaskParameter, conform, describe_value, matches, parameters_of, parse_type
 
 TARGET_SPEC_NAMES = frozenset({"TargetSpec", "Boltlib::TargetSpec"})
 _TARGET_SPEC_WORD = re.compile(r"\bTargetSpec\b")
@@ -72,17 +72,7 @@ class PlanMetadata:
     @classmethod
     def from_show(cls, data: dict[str, Any]) -> "PlanMetadata":
         """Read `bolt plan show NAME --format json`."""
-        params = {
-            name: PlanParameter(
-                name=name,
-                type=str(spec.get("type") or "Any"),
-                description=spec.get("description"),
-                default=spec.get("default_value"),
-                has_default="default_value" in spec,
-                marked_sensitive=spec.get("sensitive") is True,
-            )
-            for name, spec in (data.get("parameters") or {}).items()
-        }
+        params = parameters_of(data.get("parameters"), "default_value", PlanParameter)
         return cls(
             name=str(data.get("name")),
             description=data.get("description"),

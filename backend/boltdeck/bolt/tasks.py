@@ -80,17 +80,7 @@ class TaskMetadata:
     @classmethod
     def from_show(cls, data: dict[str, Any]) -> "TaskMetadata":
         meta = data.get("metadata") or {}
-        params = {
-            name: TaskParameter(
-                name=name,
-                type=str(spec.get("type") or "Any"),
-                description=spec.get("description"),
-                default=spec.get("default"),
-                has_default="default" in spec,
-                marked_sensitive=spec.get("sensitive") is True,
-            )
-            for name, spec in (meta.get("parameters") or {}).items()
-        }
+        params = parameters_of(meta.get("parameters"), "default", TaskParameter)
         return cls(
             name=str(data.get("name")),
             description=meta.get("description"),
@@ -133,6 +123,21 @@ class TaskMetadata:
 # or for Struct a dict {key: (type, key may be absent)}.
 PuppetType = tuple[str, list[Any]]
 _ANY: PuppetType = ("Any", [])
+
+
+def parameters_of(specs: dict[str, Any] | None, default_key: str, kind: type) -> dict[str, Any]:
+    """Parameters (of `kind`) from the `parameters` of Bolt's metadata; the default under `default_key`."""
+    return {
+        name: kind(
+            name=name,
+            type=str(spec.get("type") or "Any"),
+            description=spec.get("description"),
+            default=spec.get(default_key),
+            has_default=default_key in spec,
+            marked_sensitive=spec.get("sensitive") is True,
+        )
+        for name, spec in (specs or {}).items()
+    }
 
 
 def parse_type(text: str) -> PuppetType:

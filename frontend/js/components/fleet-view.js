@@ -10,7 +10,7 @@
 import { stripAnsi } from '../ansi.js';
 import { h, replace, uid } from '../dom.js';
 import { errorText } from '../pieces.js';
-import { ExecutionStream } from '../stream.js';
+import { followExecution } from '../stream.js';
 import { FINAL_STATUSES } from './status.js';
 
 /** Below this many targets the tabs and the results table are overview enough. */
@@ -44,9 +44,7 @@ export class FleetView extends HTMLElement {
     this.groupViews = new Map(); // group -> its view (see groupView)
     this.dirtyTargets = new Set();
     this.build();
-    this.stream = new ExecutionStream(this.getAttribute('execution-id') ?? '', {
-      onEvents: (events) => { for (const event of events) HANDLERS[event.type]?.call(this, event, event.data ?? {}); },
-    }).start();
+    this.stream = followExecution(this.getAttribute('execution-id') ?? '', HANDLERS, this);
   }
 
   disconnectedCallback() {

@@ -8,7 +8,7 @@
 import { stripAnsi } from '../ansi.js';
 import { h, replace, uid } from '../dom.js';
 import { errorText } from '../pieces.js';
-import { ExecutionStream } from '../stream.js';
+import { followExecution } from '../stream.js';
 import { resultsTable, statusBadge } from './status.js';
 
 const ENDED_EARLY = new Set(['cancelled', 'timed_out', 'interrupted']);
@@ -25,9 +25,7 @@ export class PlanSteps extends HTMLElement {
     this.result = h('div', { class: 'plan-result', hidden: true });
     replace(this, h('section', { class: 'plan-steps', attrs: { 'aria-labelledby': heading } },
       h('h2', { id: heading, text: 'Plan steps' }), this.waiting, this.root, this.result));
-    this.stream = new ExecutionStream(this.getAttribute('execution-id') ?? '', {
-      onEvents: (events) => { for (const event of events) HANDLERS[event.type]?.call(this, event, event.data ?? {}); },
-    }).start();
+    this.stream = followExecution(this.getAttribute('execution-id') ?? '', HANDLERS, this);
   }
 
   disconnectedCallback() {
