@@ -111,3 +111,54 @@ def test_bolt_process_killed_by_a_signal_reports_the_shells_exit_code():
     process = BoltProcess(["sh", "-c", "kill -TERM $$"], on_stdout=lambda *_: None, on_stderr=lambda *_: None)
     process.start()
     assert process.wait(timeout=10) == 128 + signal.SIGTERM
+
+
+def test_bolt_process_hands_stdout_on_in_runs_in_order_and_stderr_line_by_line():
+    stdout: list[bytes] = []  # both handlers' lines, in the order they came
+    runs: list[list[bytes]] = []
+    single: list[bytes] = []
+    errs: list[bytes] = []
+
+    def on_run(run):
+        runs.append(list(run))
+        stdout.extend(run)
+
+    def on_line(line, cut):
+        single.append(bytes(line))  # a result line, or a line a pipe read ended in the middle of
+        stdout.append(bytes(line))
+
+    process = BoltProcess(
+        ["sh", "-c", 'seq 1 100000; echo \'{"target":"t","status":"success"}\'; seq 100001 100010; seq 1 5 >&2'],
+        on_stdout=on_line,
+        on_stderr=lambda line, cut: errs.append(bytes(line)),
+        on_stdout_lines=on_run,
+    )
+    process.start()
+    assert process.wait(timeout=60) == 0
+    numbers = [str(i).encode() for i in range(1, 100011)]
+    assert stdout == [*numbers[:100000], b'{"target":"t","status":"success"}', *numbers[100000:]]
+    assert sum(map(len, runs)) > 99000 and len(runs) < 1000  # a run per pipe read (64 KiB), not per line
+    assert b'{"target":"t","status":"success"}' in single and len(single) < 1000
+    assert errs == [b"1", b"2", b"3", b"4", b"5"]
+
+
+def test_bolt_process_a_failing_runs_handler_keeps_the_pipe_drained_and_is_reported_once():
+    delivered: list[bytes] = []
+    failures: list[tuple[str, Exception]] = []
+
+    def on_run(run):
+        if run[0] == b"1":
+            raise Boom("cannot handle the first run")
+        delivered.extend(run)
+
+    process = BoltProcess(
+        ["seq", "1", "300000"],
+        on_stdout=lambda line, cut: delivered.append(bytes(line)),
+        on_stderr=lambda line, cut: None,
+        on_error=lambda stream, exc: failures.append((stream, exc)),
+        on_stdout_lines=on_run,
+    )
+    process.start()
+    assert process.wait(timeout=60) == 0, "seq must not die of SIGPIPE"
+    assert delivered[-1] == b"300000" and len(delivered) > 250000
+    assert [(stream, type(exc)) for stream, exc in failures] == [("stdout", Boom)]

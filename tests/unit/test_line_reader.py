@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boltdeck.bolt.jsontrim import JsonTrimmer, trim_json
+from boltdeck.bolt import parser
 from boltdeck.bolt.lines import HEAD_SLACK, LineSplitter, take_text
+from boltdeck.executions.service import ExecutionService
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -205,3 +207,86 @@ def test_take_text_frees_the_handed_over_buffer():
     line = bytearray(b"caf\xc3\xa9 \xff")
     assert take_text(line) == "caf\u00e9 \\xFF"
     assert line == bytearray()
+
+
+def _split_in_runs(chunks: list[bytes], limit: int) -> tuple[list[tuple[bytes, bool]], list[list[bytes]]]:
+    """Lines as a splitter with a runs handler hands them on: flattened in order, and the runs themselves."""
+    lines: list[tuple[bytes, bool]] = []
+    runs: list[list[bytes]] = []
+
+    def on_lines(run: list[bytes]) -> None:
+        runs.append(list(run))
+        lines.extend((line, False) for line in run)
+
+    splitter = LineSplitter(limit, lambda line, cut: lines.append((bytes(line), cut)), on_lines)
+    for chunk in chunks:
+        splitter.feed(chunk)
+    splitter.close()
+    return lines, runs
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")),
+            st.just(b'{"target":"t","status":"success","value":{"stdout":"x"}}'),
+            st.just(b"y" * 150),  # past the limit: cut, handed on alone
+        ),
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_line_splitter_in_runs_hands_on_every_line_in_order_as_one_by_one(lines, data):
+    stream = b"\n".join(lines) + b"\n"
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)])]
+    in_runs, runs = _split_in_runs(chunks, limit=100)
+    assert in_runs == _split(chunks, limit=100)
+    for run in runs:  # a run holds only whole short plain lines
+        assert run and all(len(line) <= 100 and not line.startswith(b"{") for line in run)
+
+
+def test_line_splitter_hands_on_a_chunks_plain_lines_in_one_run_around_a_result_line():
+    chunk = b"[a] out: 1\n[a] out: 2\n" + b'{"target":"a","status":"success"}\n' + b"[a] out: 3\n[a] out: 4\npart"
+    lines, runs = _split_in_runs([chunk, b"ial\n"], limit=100)
+    assert runs == [[b"[a] out: 1", b"[a] out: 2"], [b"[a] out: 3", b"[a] out: 4"]]
+    assert lines[2] == (b'{"target":"a","status":"success"}', False)
+    assert lines[-1] == (b"partial", False)  # a line completed across chunks comes one by one
+
+
+def _one_by_one(lines: list[str]):
+    """What classifying each line gives for a run of stream lines of one target and stream, else None."""
+    classified = [parser.classify_stdout(line) for line in lines]
+    keys = {(line.kind, line.stream, line.target) for line in classified}
+    if len(keys) != 1 or classified[0].kind != "stream":
+        return None
+    return (classified[0].stream, classified[0].target), "".join(line.text for line in classified)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["[web1] out: ", "[web1] out:", "[web1] err: ", "[web2] out: ", "[a]b] out: ", "", "[] out: "]
+            ),
+            st.text(alphabet=" []:outerb\r\x1b%x\u00e9", max_size=12),
+        ).map("".join),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_run_of_one_targets_stream_lines_is_cut_as_classifying_each_line_would(lines):
+    fast = ExecutionService._one_stream_run("\n".join(lines), len(lines))
+    if fast is not None:  # else the lines are classified one by one
+        assert fast == _one_by_one(lines)
+
+
+def test_a_run_of_one_targets_stream_lines_takes_the_fast_way():
+    lines = ["[web1] out: t=1 i=1", "[web1] out:  two spaces", "[web1] out: [web1] out: again", "[web1] out: "]
+    assert ExecutionService._one_stream_run("\n".join(lines), 4) == (
+        ("stdout", "web1"), "t=1 i=1\n two spaces\n[web1] out: again\n\n"
+    )
+    assert ExecutionService._one_stream_run("[web1] out: a\n[web2] out: b", 2) is None
+    assert ExecutionService._one_stream_run("[web1] out:a\n[web1] out: b", 2) is None  # no space: one by one

@@ -17,6 +17,10 @@ from .parser import decode
 # A line handler gets the line without its newline and whether anything of it was cut. A
 # bytearray line is the handler's own: `take_text` frees it once decoded.
 LineHandler = Callable[[bytes | bytearray, bool], None]
+# A lines handler gets a run of whole lines, in order, none cut and none a JSON object line:
+# those a pipe read completed back to back, handed on in one call (a flood costs per read,
+# not per line).
+LinesHandler = Callable[[list[bytes]], None]
 # Bolt's merged_output repeats stdout and stderr and is read by nobody: not worth a copy.
 SKIPPED_KEYS = frozenset({b"merged_output"})
 # A cut plain line keeps a little more than the limit, so that its text after the
@@ -35,26 +39,35 @@ class LineSplitter:
 
     A line starting with `{` (a result or error object) or `[{` (a list of results: `bolt apply`'s,
     a plan's returned ResultSet) always goes through the trimmer, which holds only what it keeps; any other line is handed on as it came while within the limit.
+    With `on_lines`, the whole short plain lines of a chunk go to it in runs instead, one
+    call per run; the other lines still go to `on_line`, in their place.
     """
 
-    def __init__(self, limit: int, on_line: LineHandler):
+    def __init__(self, limit: int, on_line: LineHandler, on_lines: LinesHandler | None = None):
         self.limit = limit
         self._on_line = on_line
+        self._on_lines = on_lines
         self._buf = bytearray()  # the current plain line (its head, once it is long)
         self._trimmer: JsonTrimmer | None = None  # the current JSON object line
         self._dropped = 0  # bytes cut off the current plain line
 
     def feed(self, chunk: bytes) -> None:
-        """Take the next chunk; every line it completes goes to `on_line`."""
+        """Take the next chunk; every line it completes goes to `on_line` (or, in runs, to `on_lines`)."""
         *complete, rest = chunk.split(b"\n")  # C speed; `rest` goes on in the next chunk
         fresh = self._at_line_start()
+        run: list[bytes] = []  # whole short lines in a row: the common case
         for piece in complete:
             if fresh and len(piece) <= self.limit and not _is_json(piece):
-                self._on_line(piece, False)  # the common case: a whole short line
+                run.append(piece)
             else:
+                if run:
+                    self._hand_on(run)
+                    run = []
                 self._take(piece)
                 self._end_line()
             fresh = True
+        if run:
+            self._hand_on(run)
         if rest:
             self._take(rest)
 
@@ -62,6 +75,13 @@ class LineSplitter:
         """End of stream: a last line without a newline is a line too."""
         if not self._at_line_start():
             self._end_line()
+
+    def _hand_on(self, run: list[bytes]) -> None:
+        if self._on_lines is not None:
+            self._on_lines(run)
+        else:
+            for line in run:
+                self._on_line(line, False)
 
     def _at_line_start(self) -> bool:
         return not self._buf and self._trimmer is None and not self._dropped

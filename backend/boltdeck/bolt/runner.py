@@ -12,7 +12,7 @@ from typing import Callable, Mapping, Sequence
 import gevent
 from gevent import subprocess
 
-from .lines import LineHandler, LineSplitter
+from .lines import LineHandler, LineSplitter, LinesHandler
 from .reaper import GroupReaper
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,9 @@ class BoltProcess:
     does not stop the reading: the pipe is drained to its end so that bolt never writes into
     a closed pipe, and the first failure of each pipe goes to `on_error`. When `marker`
     (`NAME=value`, also put in `env`) is given, every process still carrying it after bolt
-    exits is killed, also those a command detached from bolt's process group.
+    exits is killed, also those a command detached from bolt's process group. With
+    `on_stdout_lines`, stdout's whole short plain lines come to it in runs, one call per run
+    of a pipe read (see `LineSplitter`); a run whose handler raises is reported like a line.
     """
 
     def __init__(
@@ -61,9 +63,11 @@ class BoltProcess:
         on_error: ErrorCallback | None = None,
         line_limit: int = DEFAULT_LINE_LIMIT,
         marker: str | None = None,
+        on_stdout_lines: LinesHandler | None = None,
     ):
         self.argv = list(argv)
         self._handlers = {"stdout": on_stdout, "stderr": on_stderr}
+        self._run_handlers = {"stdout": on_stdout_lines, "stderr": None}
         self._on_error = on_error
         self._line_limit = line_limit
         self._env = dict(env) if env is not None else None
@@ -137,7 +141,8 @@ class BoltProcess:
 
     def _pump(self, stream: str, pipe) -> None:
         """Read one pipe to EOF in chunks; whatever fails, go on draining it."""
-        splitter = LineSplitter(self._line_limit, lambda line, cut: self._deliver(stream, line, cut))
+        on_lines = (lambda lines: self._deliver_run(stream, lines)) if self._run_handlers[stream] else None
+        splitter = LineSplitter(self._line_limit, lambda line, cut: self._deliver(stream, line, cut), on_lines)
         chunks = iter(lambda: pipe.read1(READ_BYTES), b"")
         try:
             for chunk in chunks:
@@ -156,6 +161,12 @@ class BoltProcess:
         try:
             self._handlers[stream](line, cut)
         except Exception as exc:  # the next lines may still be fine, and bolt must not block
+            self._report(stream, exc)
+
+    def _deliver_run(self, stream: str, lines: list[bytes]) -> None:
+        try:
+            self._run_handlers[stream](lines)
+        except Exception as exc:
             self._report(stream, exc)
 
     def _report(self, stream: str, exc: Exception) -> None:

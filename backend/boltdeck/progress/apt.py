@@ -30,6 +30,8 @@ DPKG_PHASES = {
     "Selecting previously unselected package": "selecting",
     "Processing triggers for": "processing triggers",
 }
+# How every line a pattern above matches starts (the fancy progress line holds a `%`).
+PREFIXES = ("(", "Reading ", "Building dependency tree", "Get:", "Hit:", "Ign:", "Fetched ", *DPKG_PHASES)
 
 
 def detect(text: str) -> Marker | None:

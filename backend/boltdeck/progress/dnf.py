@@ -18,6 +18,11 @@ PHASES = {
     "Running transaction": "running transaction",
     "Complete!": "complete",
 }
+# How every line a pattern above matches starts.
+PREFIXES = (
+    "(", "Preparing", "Installing", "Upgrading", "Updating", "Downgrading", "Reinstalling", "Erasing", "Removing",
+    "Cleanup", "Obsoleting", "Running", "Verifying", *PHASES,
+)
 
 
 def detect(text: str) -> Marker | None:

@@ -19,6 +19,7 @@ PHASES = {
     "Installing collected packages:": "installing",
     "Successfully installed": "installed",
 }
+PREFIXES = tuple(PHASES)  # how every line LINE matches starts
 
 
 def detect(text: str) -> Marker | None:

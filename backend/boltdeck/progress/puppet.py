@@ -22,6 +22,8 @@ PHASES = (
     ("Info: Caching catalog for", "caching catalog"),
     ("Info: Applying configuration version", "applying catalog"),
 )
+# How every line `detect` or `resource_event` finds something in starts.
+PREFIXES = ("Info: ", "Notice: ", "Error: ", "Warning: ")
 APPLIED = re.compile(r"^Notice: Applied catalog in ([\d.]+) seconds")
 # `/Stage[main]/Main/File[/etc/motd]/content: message`: the path is greedy up to the last `]`
 # before `/property: `, so titles holding `/` or `]` stay whole.
@@ -46,7 +48,7 @@ class ResourceEvent:
 
 def detect(text: str) -> Marker | None:
     """A phase marker for one readable line of Puppet output, or None."""
-    if not text.startswith(("Info: ", "Notice: ", "Error: ", "Warning: ")):
+    if not text.startswith(PREFIXES):
         return None
     for prefix, phase in PHASES:
         if text.startswith(prefix):

@@ -9,6 +9,7 @@ from .marker import Marker
 STEP = re.compile(r"^\((\d+)/(\d+)\) (Installing|Removing|Updating|Upgrading|Downgrading):? (\S+)")
 RETRIEVING = re.compile(r"^Retrieving(?::| package) (\S+).*?\((\d+)/(\d+)\)")
 CONFLICTS = "Checking for file conflicts:"
+PREFIXES = ("(", "Retrieving", CONFLICTS)  # how every line a pattern above matches starts
 
 
 def detect(text: str) -> Marker | None:
