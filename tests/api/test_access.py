@@ -16,12 +16,20 @@ from ..streaming.sse_client import SSEStream
 from .helpers import wait_until
 
 PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
-PATH_VALUES = {"execution_id": "0" * 32, "name": "localhost", "task:name": "demo::hello", "token_id": "0" * 12}
+PATH_VALUES = {
+    "execution_id": "0" * 32,
+    "name": "localhost",
+    "task:name": "demo::hello",
+    "plan:name": "demo::checkup",
+    "token_id": "0" * 12,
+}
 RUN_ROUTES = {
     "/api/commands": {"targets": ["localhost"], "command": "uptime"},
     "/api/tasks/run": {"targets": ["localhost"], "task": "demo::hello", "params": {"name": "x"}},
     "/api/puppet/runs": {"targets": ["localhost"], "noop": True},
     "/api/packages": {"targets": ["localhost"], "action": "status", "name": "bash"},
+    "/api/apply/runs": {"targets": ["localhost"], "code": "notify { 'hi': }", "noop": True},
+    "/api/plans/run": {"plan": "demo::checkup", "targets": ["localhost"]},
 }
 SLEEPER = "sleep 30"
 # A different origin that still names this machine: tests never point anywhere else.
@@ -101,6 +109,8 @@ def test_access_viewer_is_refused_every_run_route_rerun_and_cancel(server):
         "/api/tasks/run": {"targets": ["localhost"], "task": "demo::hello", "params": {"name": marker}},
         "/api/puppet/runs": {"targets": ["localhost"], "noop": True, "environment": marker},
         "/api/packages": {"targets": ["localhost"], "action": "status", "name": marker},
+        "/api/apply/runs": {"targets": ["localhost"], "code": f"notify {{ '{marker}': }}", "noop": True},
+        "/api/plans/run": {"plan": "demo::checkup", "targets": ["localhost"], "params": {"greeting": marker}},
     }
     assert attempts.keys() == RUN_ROUTES.keys()
     for path, body in attempts.items():
