@@ -63,7 +63,8 @@ def test_cli_json_prints_one_event_object_per_line(cli_env):
     assert all(isinstance(e, dict) for e in events)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert (events[0]["type"], events[-1]["type"]) == ("start", "complete")
-    assert [e["data"]["text"] for e in events if e["type"] == "stdout"] == ["a\n", "b\n"]
+    # lines that come together may share an event (the recorder merges what arrives at once)
+    assert "".join(e["data"]["text"] for e in events if e["type"] == "stdout") == "a\nb\n"
 
 
 def test_cli_ctrl_c_with_cancel_on_interrupt_leaves_the_execution_cancelled(cli_env, sync_client):
