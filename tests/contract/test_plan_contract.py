@@ -752,7 +752,10 @@ def test_sigterm_to_the_group_ends_the_plan_and_its_commands(which, request, tmp
             proc.wait(10)
     log = normalise(err.read_text(), SCENARIO_PROJECT).splitlines()
     assert log[:3] == ["Loaded project from '{project}'<0m>", "Starting: plan demo::slow<0m>", "sleeping"]
-    assert "Finished: plan demo::slow in S sec<0m>" in log
+    # The real Bolt logs the plan's end as Ruby unwinds, unless the signal kills it first (seen in
+    # CI under load): the double always logs it, which is one of the real Bolt's two endings.
+    if which == "double":
+        assert "Finished: plan demo::slow in S sec<0m>" in log
     assert not [line for line in log if "forcing connection closed" in line]
     assert out.read_text() == ""
     assert _wait_for(lambda: not _sleep_pids(seconds), 10), "the plan's commands outlived it"
