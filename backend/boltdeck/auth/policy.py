@@ -291,15 +291,20 @@ def _check_command(role: str, rules: RolePolicy, run: RunRequest) -> None:
 
 
 def _check_task(role: str, rules: RolePolicy, run: RunRequest) -> None:
-    if run.task is None:
+    _check_named("task", run.task, rules.tasks, role, run)
+
+
+def _check_named(kind: str, name: str | None, rule_set: RuleSet, role: str, run: RunRequest) -> None:
+    """A task or plan (`kind`) must be allowed by the role's rules for it, its parameters too."""
+    if name is None:
         return
-    allowed, why = rules.tasks.permits(run.task, "::", run.params or {}, run.project)
+    allowed, why = rule_set.permits(name, "::", run.params or {}, run.project)
     if not allowed:
-        where = f"policy.roles.{role}.tasks"
+        where = f"policy.roles.{role}.{kind}s"
         _deny(
-            f"task {run.task!r} with these parameters is not allowed for role {role} by the task policy ({where}): {why}",
+            f"{kind} {name!r} with these parameters is not allowed for role {role} by the {kind} policy ({where}): {why}",
             where,
-            task=[f"not allowed by {where}"],
+            **{kind: [f"not allowed by {where}"]},
         )
 
 
@@ -320,17 +325,8 @@ def _check_apply(role: str, rules: RolePolicy, run: RunRequest) -> None:
 
 
 def _check_plan(role: str, rules: RolePolicy, run: RunRequest) -> None:
-    """A plan must be allowed by the role's `plans` rules (its parameters may be pinned, as a task's)."""
-    if run.plan is None:
-        return
-    allowed, why = rules.plans.permits(run.plan, "::", run.params or {}, run.project)
-    if not allowed:
-        where = f"policy.roles.{role}.plans"
-        _deny(
-            f"plan {run.plan!r} with these parameters is not allowed for role {role} by the plan policy ({where}): {why}",
-            where,
-            plan=[f"not allowed by {where}"],
-        )
+    """A plan's parameters may be pinned as a task's are."""
+    _check_named("plan", run.plan, rules.plans, role, run)
 
 
 def _check_run_as(role: str, rules: RolePolicy, run: RunRequest) -> None:
