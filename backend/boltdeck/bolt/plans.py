@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tasks import PuppetType, TaskParameter, conform, describe_value, matches, parameters_of, parse_type
+from .tasks import PuppetType, TaskParameter, conform, describe_value, matches, parameter_problems, parameters_of, parse_type
 
 TARGET_SPEC_NAMES = frozenset({"TargetSpec", "Boltlib::TargetSpec"})
 _TARGET_SPEC_WORD = re.compile(r"\bTargetSpec\b")
@@ -104,13 +104,7 @@ class PlanMetadata:
 
     def check(self, params: dict[str, Any]) -> dict[str, list[str]]:
         """Problems per parameter name: unknown, missing required, or not of its type (as Bolt judges)."""
-        unknown = [name for name in params if name not in self.parameters]
-        problems = {name: [f"plan {self.name} has no parameter named {name!r}"] for name in unknown}
-        for param in self.parameters.values():
-            problem = param.problem(params)
-            if problem:
-                problems[param.name] = [problem]
-        return problems
+        return parameter_problems(f"plan {self.name}", self.parameters, params)
 
     def to_dict(self) -> dict[str, Any]:
         """The body of GET /api/plans/<name>."""

@@ -100,15 +100,7 @@ class TaskMetadata:
 
     def check(self, params: dict[str, Any]) -> dict[str, list[str]]:
         """Problems per parameter name: unknown, missing required, or not of its type (as Bolt judges)."""
-        problems: dict[str, list[str]] = {}
-        for name in params:
-            if name not in self.parameters:
-                problems[name] = [f"task {self.name} has no parameter named {name!r}"]
-        for param in self.parameters.values():
-            problem = param.problem(params)
-            if problem:
-                problems[param.name] = [problem]
-        return problems
+        return parameter_problems(f"task {self.name}", self.parameters, params)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +115,16 @@ class TaskMetadata:
 # or for Struct a dict {key: (type, key may be absent)}.
 PuppetType = tuple[str, list[Any]]
 _ANY: PuppetType = ("Any", [])
+
+
+def parameter_problems(owner: str, parameters: dict[str, Any], params: dict[str, Any]) -> dict[str, list[str]]:
+    """Problems per parameter name of a task's or plan's (`owner`) parameters: unknown, missing, mistyped."""
+    problems = {name: [f"{owner} has no parameter named {name!r}"] for name in params if name not in parameters}
+    for param in parameters.values():
+        problem = param.problem(params)
+        if problem:
+            problems[param.name] = [problem]
+    return problems
 
 
 def parameters_of(specs: dict[str, Any] | None, default_key: str, kind: type) -> dict[str, Any]:
