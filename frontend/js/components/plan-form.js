@@ -2,7 +2,7 @@
 // the Puppet types (as for tasks), a picker of inventory targets and groups for each TargetSpec
 // parameter, Sensitive ones as password inputs, defaults as placeholders (Bolt fills them in).
 
-import { api } from '../api.js';
+import { api, problemText } from '../api.js';
 import { h, uid } from '../dom.js';
 import { field } from '../forms.js';
 import { paramControl } from '../task-params.js';
@@ -114,7 +114,7 @@ function targetPicker(param, inventoryLoaded) {
     h('span', { class: 'visually-hidden', text: ' (required)' })] : null),
   hint, filter, options, error);
   inventoryLoaded.then((found) => fillPicker(options, filter, param.name, found),
-    (problem) => options.replaceChildren(h('p', { class: 'form-error', text: `Could not read the inventory: ${problem.message}` })));
+    (problem) => options.replaceChildren(h('p', { class: 'form-error', text: `Could not read the inventory: ${problemText(problem)}` })));
   const read = () => {
     const chosen = [...options.querySelectorAll('input:checked')].map((box) => box.value);
     if (chosen.length) return { present: true, value: chosen };
