@@ -117,6 +117,11 @@ class Settings:
         "The web UI asks for confirmation, naming the targets, before a run on more targets than this (and before package changes and real Puppet runs).",
         Allowed(least=1, most=10**6),
     )
+    ui_kept_lines: int = _setting(
+        200000,
+        "Lines of one output pane the web UI keeps in memory for its search (older ones it searches and fetches on the server).",
+        Allowed(least=1000, most=10**7),
+    )
     execution_timeout_seconds: float = _setting(
         3600.0,
         "Default and maximum time an execution may run before it is killed (`timed_out`).",

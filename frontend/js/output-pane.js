@@ -2,17 +2,19 @@
 // It keeps the newest lines in memory, numbered from the run's first line, but renders only a
 // window of them: the tail while following live output (unless the user scrolled up), or the
 // part the user went to (a search match). Earlier pages come back from the event log on request
-// ("load earlier output").
+// ("load earlier output"). Lines older than the pane keeps are searched and fetched on the server,
+// which numbers them as this module does (GET /api/executions/<id>/search and /lines).
 
 import { PLAIN, runNode } from './ansi.js';
 import { h } from './dom.js';
 import { LineBuilder } from './lines.js';
 import { lineText, markedNodes, PaneSearch, timeOfDay } from './output-search.js';
+import { session } from './session.js';
 
 export const TAIL_LINES = 3000; // lines rendered while following live output
 export const MAX_LINES = 20000; // hard ceiling, also while the user reads older output
 export const EARLIER_PAGE_LINES = 1000; // lines one "load earlier output" adds
-export const KEPT_LINES = 200000; // lines kept in memory (for search), rendered or not
+export const KEPT_LINES = 200000; // lines kept in memory (for search), rendered or not; the server may say (session `keptLines`)
 const WINDOW_LINES = 1000; // lines rendered around a line gone to that was not on the page
 const BLOCK_LINES = 100; // lines per layout block
 const STREAM_CLASS = { stdout: 'ln-out', stderr: 'ln-err' };
@@ -71,10 +73,12 @@ export class LineAssembler {
 
 /** One pane of output lines; see the top of this module. */
 export class OutputPane {
-  constructor({ key, label, loadEarlier }) {
+  constructor({ key, label, loadEarlier, server }) {
     this.key = key;
     this.label = label;
     this.fetchEarlier = loadEarlier; // async (beforeSeq, lines) => pieces of the lines before
+    this.server = server; // {search(query, stream, before), lines(from, count)}: the server's copy of the pane
+    this.keptLimit = session()?.keptLines ?? KEPT_LINES;
     this.kept = []; // the newest lines {n, seq, idx, stream, runs, time, el}, n counting from 0
     this.forgotten = 0; // lines before kept[0]: only the event log has them
     this.lines = []; // rendered records: consecutive lines, from kept or paged back
@@ -131,8 +135,8 @@ export class OutputPane {
     this.kept.push(record);
     this.changedFrom = Math.min(this.changedFrom, record.n);
     // Forget in batches: one splice per tenth of the limit, not one per line.
-    if (this.kept.length > KEPT_LINES * 1.1) {
-      const excess = this.kept.length - KEPT_LINES;
+    if (this.kept.length > this.keptLimit * 1.1) {
+      const excess = this.kept.length - this.keptLimit;
       this.kept.splice(0, excess);
       this.forgotten += excess;
     }
@@ -260,11 +264,25 @@ export class OutputPane {
     this.scroller.focus({ preventScroll: true });
   }
 
-  /** Below a window the user went to: add the next page of kept lines (up to the live end). */
-  showLater() {
+  /** Below a window the user went to: add the next page of lines (up to the live end). */
+  async showLater() {
     const from = this.end - this.forgotten;
-    if (from < 0) return this.jumpToLive(); // the lines after the window are no longer kept
-    const later = this.kept.slice(from, from + EARLIER_PAGE_LINES);
+    let later;
+    if (from >= 0) {
+      later = this.kept.slice(from, from + EARLIER_PAGE_LINES);
+    } else { // the window is older than the kept lines: the next page comes from the server
+      const end = this.end;
+      this.laterButton.disabled = true;
+      try {
+        later = await this.serverLines(end, Math.min(EARLIER_PAGE_LINES, this.forgotten - end));
+      } catch (error) {
+        this.laterButton.textContent = `Could not load later output (${error.message}); try again`;
+        return;
+      } finally {
+        this.laterButton.disabled = false;
+      }
+      if (this.end !== end) return; // the window changed meanwhile
+    }
     this.body.append(...this.blocksOf(later));
     this.lines.push(...later);
     this.end += later.length;
@@ -306,19 +324,35 @@ export class OutputPane {
   }
 
   /** Bring line `n` on the page (a window around it, if it was not there) and mark it. */
-  reveal(n) {
+  async reveal(n) {
     this.pause();
     if (n >= this.end && !this.detached) this.render();
     if (n < this.hiddenAbove || n >= this.end) {
       const at = n - this.forgotten;
-      if (at < 0 || at >= this.kept.length) return;
-      const from = Math.max(0, at - WINDOW_LINES / 2);
-      this.replaceLines(this.kept.slice(from, from + WINDOW_LINES));
+      if (at >= this.kept.length) return;
+      let window;
+      if (at >= 0) {
+        const from = Math.max(0, at - WINDOW_LINES / 2);
+        window = this.kept.slice(from, from + WINDOW_LINES);
+      } else { // forgotten here: the server has it
+        const from = Math.max(0, n - WINDOW_LINES / 2);
+        window = await this.serverLines(from, Math.min(WINDOW_LINES, this.forgotten - from));
+        if (!window.some((record) => record.n === n)) return;
+      }
+      this.replaceLines(window);
       this.updateControls();
     }
     const record = this.lines[n - this.lines[0].n];
     this.markCurrent(record);
     record.el.scrollIntoView({ block: 'center' });
+  }
+
+  /** Lines `from` … `from + count - 1` as the server numbers them, ready to render. */
+  async serverLines(from, count) {
+    const answer = await this.server.lines(from, count);
+    return answer.lines.map(({ n, seq, idx, stream, time, text }) => ({
+      n, seq, idx, stream, time, runs: new LineBuilder().feed(text).at(-1)?.runs ?? [], el: null,
+    }));
   }
 
   /** Mark the line gone to (null: none). */

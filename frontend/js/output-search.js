@@ -1,7 +1,7 @@
 // Search in one output pane: every line the pane keeps, rendered or not, and new lines as they
 // arrive. Matches are whole lines, in order; going to one brings it on the page (output-pane.js)
-// and marks it. Lines older than the pane keeps (KEPT_LINES) are only in the event log: finding
-// those would take a search on the server, which does not exist yet.
+// and marks it. Lines older than the pane keeps (session `keptLines`) are only in the event log:
+// the server searches those (GET /api/executions/<id>/search), numbering them as the pane does.
 
 import { runNode } from './ansi.js';
 import { h, uid } from './dom.js';
@@ -48,15 +48,41 @@ export function timeOfDay(iso) {
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
 }
 
-/** The search bar of a pane and its matches (line numbers, ascending). */
+export const SERVER_MATCHES = 10000; // matches among forgotten lines the server lists (the last ones)
+const NO_EARLIER = Object.freeze({ ns: [], count: 0, below: 0 });
+
+/** Index of the first number in `sorted` (ascending) that is at least `n`. */
+function lowerBound(sorted, n) {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid] < n) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * The search bar of a pane and its matches (line numbers, ascending): those the server found
+ * among the lines the pane no longer keeps (`earlier`), then those in the lines it keeps (`local`).
+ */
 export class PaneSearch {
   constructor(pane) {
     this.pane = pane;
+    this.query = '';
     this.pattern = null; // global, for marking every match of a line
     this.test = null; // the same, for testing a line
-    this.matches = [];
-    this.at = -1; // index in matches of the line gone to, -1 before the first
+    this.local = [];
+    this.earlier = NO_EARLIER; // {ns, count, below}: the server's matches among lines numbered below `below`
+    this.asking = null; // the server search under way (a promise), if any
+    this.problem = ''; // why the server search failed
+    this.current = null; // number of the line gone to, null before the first
     this.buildDom();
+  }
+
+  get matches() {
+    return this.earlier.ns.length ? this.earlier.ns.concat(this.local) : this.local;
   }
 
   buildDom() {
@@ -92,13 +118,17 @@ export class PaneSearch {
   }
 
   setQuery(query) {
+    this.query = query;
     this.pattern = searchPattern(query);
     this.test = this.pattern && new RegExp(this.pattern.source, 'iu');
     this.pane.view.pattern = this.pattern;
     this.pane.markCurrent(null);
-    this.at = -1;
-    this.matches = [];
+    this.current = null;
+    this.local = [];
+    this.earlier = NO_EARLIER;
+    this.problem = '';
     this.scan(this.pane.forgotten);
+    this.askServer();
     this.pane.redraw();
   }
 
@@ -106,13 +136,9 @@ export class PaneSearch {
   update(from) {
     if (!this.pattern) return;
     const keepBelow = Math.max(from, this.pane.forgotten);
-    let cut = this.matches.length;
-    while (cut > 0 && this.matches[cut - 1] >= keepBelow) cut -= 1;
-    let drop = 0;
-    while (drop < cut && this.matches[drop] < this.pane.forgotten) drop += 1;
-    this.matches = this.matches.slice(drop, cut);
-    this.at = Math.min(this.at - drop, this.matches.length - 1);
+    this.local = this.local.slice(lowerBound(this.local, this.pane.forgotten), lowerBound(this.local, keepBelow));
     this.scan(keepBelow);
+    if (this.pane.forgotten > this.earlier.below) this.askServer(); // lines went out of memory: the server has them
   }
 
   scan(from) {
@@ -120,35 +146,73 @@ export class PaneSearch {
     if (this.test) {
       for (let i = Math.max(0, from - forgotten); i < kept.length; i += 1) {
         const record = kept[i];
-        if (this.pane.shows(record) && this.test.test(lineText(record))) this.matches.push(record.n);
+        if (this.pane.shows(record) && this.test.test(lineText(record))) this.local.push(record.n);
       }
     }
     this.showCount();
   }
 
-  /** Go to the next (`step` 1) or previous (-1) matching line, round the end. */
-  go(step) {
-    const count = this.matches.length;
-    if (!count) return;
-    this.at = this.at < 0 ? this.firstFrom(step) : (this.at + step + count) % count;
-    this.pane.reveal(this.matches[this.at]);
+  /** Ask the server for the matches among the lines the pane no longer keeps (one request at a time). */
+  askServer() {
+    if (!this.pattern || !this.pane.forgotten || this.asking || !this.pane.server) return;
+    const { query } = this;
+    const below = this.pane.forgotten;
+    const stream = this.pane.element.dataset.show;
+    this.asking = this.pane.server.search(query, stream, below).then(
+      (answer) => {
+        if (query !== this.query || stream !== this.pane.element.dataset.show) return;
+        this.earlier = { ns: answer.matches.map((match) => match.n), count: answer.count, below };
+        this.problem = '';
+      },
+      (error) => { if (query === this.query) this.problem = error.message; },
+    ).finally(() => {
+      this.asking = null;
+      if (query !== this.query || (!this.problem && this.pane.forgotten > this.earlier.below)) this.askServer();
+      this.showCount();
+    });
     this.showCount();
   }
 
+  /** Go to the next (`step` 1) or previous (-1) matching line, round the end. */
+  go(step) {
+    const all = this.matches;
+    if (!all.length) return;
+    let at;
+    if (this.current === null) {
+      at = this.firstFrom(all, step);
+    } else {
+      const near = lowerBound(all, this.current);
+      if (all[near] === this.current) at = (near + step + all.length) % all.length;
+      else at = step > 0 ? near % all.length : (near - 1 + all.length) % all.length;
+    }
+    this.current = all[at];
+    this.showCount();
+    this.pane.reveal(this.current).catch((error) => {
+      this.problem = `could not fetch the line: ${error.message}`;
+      this.showCount();
+    });
+  }
+
   /** Where the first step goes: the first match from the top of the view on, or the last before it. */
-  firstFrom(step) {
-    const count = this.matches.length;
-    let after = this.matches.findIndex((n) => n >= this.pane.topLine());
-    if (after === -1) after = count;
-    return step > 0 ? after % count : (after - 1 + count) % count;
+  firstFrom(all, step) {
+    const after = lowerBound(all, this.pane.topLine());
+    return step > 0 ? after % all.length : (after - 1 + all.length) % all.length;
   }
 
   showCount() {
-    const count = this.matches.length;
+    const all = this.matches;
+    const unlisted = this.earlier.count - this.earlier.ns.length; // older matches than the server listed
+    const count = all.length + unlisted;
     let text = '';
-    if (this.pattern) text = count ? `${this.at < 0 ? '' : `${(this.at + 1).toLocaleString()} of `}${count.toLocaleString()} matching line${count === 1 ? '' : 's'}` : 'No matches';
-    if (this.pattern && this.pane.forgotten) text += ` (in the last ${this.pane.kept.length.toLocaleString()} lines)`;
+    if (this.pattern) {
+      const near = this.current === null ? -1 : lowerBound(all, this.current);
+      const place = near !== -1 && all[near] === this.current ? `${(unlisted + near + 1).toLocaleString()} of ` : '';
+      text = count ? `${place}${count.toLocaleString()} matching line${count === 1 ? '' : 's'}` : 'No matches';
+      if (unlisted > 0) text += ` (the first ${unlisted.toLocaleString()} not listed)`;
+      if (this.asking) text += ' (searching earlier lines…)';
+      else if (this.problem) text += ` (earlier lines not searched: ${this.problem})`;
+      else if (this.pane.forgotten && !this.pane.server) text += ` (in the last ${this.pane.kept.length.toLocaleString()} lines)`;
+    }
     if (this.count.textContent !== text) this.count.textContent = text;
   }
 }
-

@@ -161,3 +161,92 @@ def test_keyboard_shortcuts_work_from_the_output_and_never_while_typing(ui, serv
     help_text = page.locator(".shortcut-help dl").inner_text()
     for key in ["/", "N", "Shift+N", "T", "W", "F"]:
         assert key in help_text.split(), help_text
+
+
+TRICKY = (
+    "printf 'plain\\n'; printf 'part-'; sleep 0.3; printf 'joined\\n'; printf 'err one\\n' >&2; "
+    "printf '10%%\\r50%%\\r100%%\\n'; printf '\\033[31mred\\033[0m\\n'; printf '\\n'; sleep 0.2; printf 'err two\\n' >&2; "
+    "printf 'no line feed at the end'"
+)
+KEPT_RECORDS = """() => [...document.querySelector('bd-output-viewer').panes.get('localhost').kept]
+    .map((r) => [r.n, r.seq, r.idx, r.stream, r.runs.map((run) => run.text).join('')])"""
+
+
+@pytest.mark.parametrize("expert", [True, False], ids=["expert", "results-only"])
+def test_the_server_numbers_a_panes_lines_as_the_browser_does(make_ui, server, expert):
+    """The server-side search and line ranges stand for lines the browser forgot: same n, seq, idx, text."""
+    ui = make_ui(expert=expert)
+    execution = start(server, "/api/commands", {"targets": ["localhost"], "command": TRICKY, "expertMode": expert})
+    ui.goto(f"/executions/{execution}")
+    ui.wait_finished()
+    browser = ui.page.evaluate(KEPT_RECORDS)
+    answer = ui.page.request.get(f"{server.url}/api/executions/{execution}/lines?target=localhost&count=5000").json()
+    shown = [[ln["n"], ln["seq"], ln["idx"], ln["stream"], _shown(ln["text"])] for ln in answer["lines"]]
+    assert answer["total"] == len(browser) == 8  # plain, part-joined, 100%, red, an empty line, err one, err two, the last
+    assert shown == browser
+    assert "100%" in [row[4] for row in browser] and "red" in [row[4] for row in browser]
+
+
+def _shown(raw: str) -> str:
+    """What the viewer shows of a raw line: after the last carriage return, no escape sequences."""
+    segments = [s for s in re.sub(r"\x1b\[[0-9;]*m", "", raw).split("\r") if s]
+    return segments[-1] if segments else ""
+
+
+def test_search_past_the_lines_the_browser_keeps_asks_the_server_and_goes_there(make_ui, make_server):
+    live = make_server(ui_kept_lines=1000)
+    ui = make_ui(live=live)
+    page = ui.page
+    command = "echo needle-early; seq 1 5000; echo needle-late"
+    execution = start(live, "/api/commands", {"targets": ["localhost"], "command": command, "expertMode": True})
+    ui.goto(f"/executions/{execution}")
+    ui.wait_finished(timeout=60_000)
+    page.get_by_text("needle-late", exact=True).wait_for()
+    kept = page.evaluate("() => document.querySelector('bd-output-viewer').panes.get('localhost').kept.length")
+    assert 1000 <= kept <= 1100, "the pane keeps what the server's setting says"
+
+    search = page.locator(PANEL).get_by_label("Search output")
+    search.fill("needle")
+    count = page.locator(f"{PANEL} .search-count")
+    expect(count).to_have_text("2 matching lines")  # needle-early only the server still has
+    search.press("Enter")
+    expect(count).to_have_text("2 of 2 matching lines")
+    assert page.evaluate(CURRENT_IN_VIEW) == "needle-late"
+    search.press("Enter")  # round to the first line of the run, fetched from the server
+    expect(count).to_have_text("1 of 2 matching lines")
+    expect(page.locator(f"{PANEL} .current-match")).to_have_text("needle-early")
+    assert page.evaluate(CURRENT_IN_VIEW) == "needle-early"
+    assert page.locator(f"{PANEL} .current-match mark").all_text_contents() == ["needle"]
+    window = ui.pane_lines("localhost")
+    assert window[0] == "needle-early" and window[1:] == [str(n) for n in range(1, len(window))]
+
+    page.locator(f"{PANEL} .load-later").click()  # the next page comes from the server too
+    expect(page.locator(f"{PANEL} .ln").last).to_have_text(str(len(window) - 1 + 1000))
+    lines = ui.pane_lines("localhost")
+    assert lines[1:] == [str(n) for n in range(1, len(lines))], "later lines follow on without a gap"
+
+    page.locator(PANEL).get_by_role("radio", name="stderr", exact=True).check()
+    expect(count).to_have_text("No matches")  # the server's search keeps to the streams shown
+
+
+def test_search_count_stays_whole_while_a_running_output_outgrows_what_the_browser_keeps(make_ui, make_server):
+    live = make_server(ui_kept_lines=1000)
+    ui = make_ui(live=live)
+    page = ui.page
+    command = "sleep 1; for i in $(seq 1 30); do echo needle-$i; seq 1 300; sleep 0.1; done"
+    execution = start(live, "/api/commands", {"targets": ["localhost"], "command": command, "expertMode": True})
+    ui.goto(f"/executions/{execution}")
+    page.locator("bd-output-viewer [role=tab][data-key=localhost][aria-selected=true]").wait_for(timeout=20_000)
+    search = page.locator(PANEL).get_by_label("Search output")
+    search.fill("needle")  # early: matches come in live, then move out of memory to the server
+    count = page.locator(f"{PANEL} .search-count")
+    seen = set()
+    for _ in range(1200):  # at most a minute
+        if page.locator("bd-output-viewer .connection[data-state=finished]").count():
+            break
+        seen.add(count.text_content())
+        page.wait_for_timeout(50)
+    assert any(re.match(r"^([1-9]|1\d|2[0-9]) matching lines?", text or "") for text in seen), f"no count while it ran: {seen}"
+    forgotten = page.evaluate("() => document.querySelector('bd-output-viewer').panes.get('localhost').forgotten")
+    assert forgotten > 5000, "most lines went out of the browser's memory"
+    expect(count).to_have_text("30 matching lines")

@@ -169,3 +169,24 @@ def _os_release() -> dict[str, str]:
     with open("/etc/os-release", encoding="utf-8") as handle:
         pairs = (line.strip().split("=", 1) for line in handle if "=" in line)
         return {name: value.strip('"') for name, value in pairs}
+
+
+def test_server_side_search_finds_lines_as_the_viewer_numbers_them(bolt_server):
+    """GET /search and /lines over Bolt's own stream (the real Bolt cuts lines at its 4,096-byte reads)."""
+    command = "echo first-marker; seq 1 3000; echo err-marker >&2; seq 3001 6000; echo last-marker"
+    execution = _run(bolt_server, "/api/commands", {"targets": ["localhost", "local2"], "command": command, "expertMode": True})
+    assert execution["status"] == "success", execution
+    base = f"/api/executions/{execution['id']}"
+    found = bolt_server.api("GET", f"{base}/search?target=local2&q=MARKER").json()
+    assert found["count"] == 3 and found["matches"][0]["text"] == "first-marker", found
+    assert sorted((m["text"], m["stream"]) for m in found["matches"]) == [
+        ("err-marker", "stderr"), ("first-marker", "stdout"), ("last-marker", "stdout")
+    ]
+    lines = bolt_server.api("GET", f"{base}/lines?target=local2&count=5000").json()
+    assert lines["total"] == found["lines"] >= 6003  # more if Bolt cut some lines in two
+    assert [line["n"] for line in lines["lines"]] == list(range(min(lines["total"], 5000)))
+    joined = "".join(line["text"] for line in lines["lines"] if line["stream"] == "stdout")
+    assert "".join(str(n) for n in range(1, 3000)) in joined, "every number, in order (cut lines joined)"
+    for match in found["matches"]:
+        (line,) = bolt_server.api("GET", f"{base}/lines?target=local2&from={match['n']}&count=1").json()["lines"]
+        assert line["text"] == match["text"] and line["seq"] == match["seq"]

@@ -200,6 +200,7 @@ def session_body(found: Principal) -> dict:
             "canAdmin": role_allows(found.role, "admin"),
             "expertMode": found.role in policy.expert_mode_roles,
             "confirmAboveTargets": services().settings.confirm_above_targets,
+            "keptLines": services().settings.ui_kept_lines,
         }
     )
 

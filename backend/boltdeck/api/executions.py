@@ -12,6 +12,7 @@ from ..auth import role_allows
 from ..bolt.parser import ANSI
 from ..errors import ForbiddenError, NotFoundError, ValidationError
 from ..executions.model import EVENT_TYPES, FINAL, iso_utc
+from ..executions.panes import line_range, pane_lines, search_lines, search_pattern
 from ..extensions import services
 from ..schemas import (
     EventPageSchema,
@@ -19,6 +20,10 @@ from ..schemas import (
     ExecutionQueryArgsSchema,
     ExecutionSchema,
     OutputQueryArgsSchema,
+    PaneLinesArgsSchema,
+    PaneLinesSchema,
+    PaneSearchArgsSchema,
+    PaneSearchSchema,
     RerunSchema,
     load,
 )
@@ -164,12 +169,7 @@ def download_output(execution_id: str):
     found = services()
     record = found.executions.require(execution_id)
     target = args.get("target")
-    targets = execution_targets(found.store, record)
-    if target is not None and target not in targets:
-        raise NotFoundError(
-            f"{target!r} is not a target of execution {execution_id}",
-            details={"target": ["not a target of this execution (as asked, or as its groups expanded)"]},
-        )
+    targets = require_target(found.store, record, target)
     if args["full"]:
         allow_full_log(execution_id, "output", target=target)
     with_stream = record["expert_mode"] or args["full"]
@@ -184,6 +184,50 @@ def download_output(execution_id: str):
         mimetype="text/plain",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
     )
+
+
+SHOWN_TEXT_CHARS = 1000  # of a matching line, in a search's answer
+
+
+@bp.get("/<execution_id>/search")
+@requires("read")
+def search_output(execution_id: str):
+    """Lines of one pane that hold a text, numbered as the web UI numbers them (for logs it no longer keeps)."""
+    args = load(PaneSearchArgsSchema(), request.args.to_dict())
+    pattern = search_pattern(args["q"])
+    matches, count, total = search_lines(_pane(execution_id, args), pattern, args["stream"], args.get("before"), args["limit"])
+    found = [{**line.body(with_text=False), "text": line.shown()[:SHOWN_TEXT_CHARS]} for line in matches]
+    return PaneSearchSchema().dump({"matches": found, "count": count, "lines": total})
+
+
+@bp.get("/<execution_id>/lines")
+@requires("read")
+def read_lines(execution_id: str):
+    """Lines `from`, `from` + 1, … of one pane, raw (the viewer draws them), numbered as it numbers them."""
+    args = load(PaneLinesArgsSchema(), request.args.to_dict())
+    chosen, total = line_range(_pane(execution_id, args), args["start"], args["start"] + args["count"])
+    return PaneLinesSchema().dump({"lines": [line.body() for line in chosen], "total": total})
+
+
+def _pane(execution_id: str, args: dict):
+    """The lines of the pane `args` names (a target of the execution, or Bolt's log), as the viewer sees them."""
+    found = services()
+    record = found.executions.require(execution_id)
+    target = args.get("target")
+    require_target(found.store, record, target)
+    visible = found.streams.visible_types(execution_id)
+    return pane_lines(found.store, execution_id, bool(record["expert_mode"]), target, visible)
+
+
+def require_target(store: ExecutionStore, record: dict, target: str | None) -> list[str]:
+    """The execution's targets, once `target` (if given) is one of them (else 404 naming it)."""
+    targets = execution_targets(store, record)
+    if target is not None and target not in targets:
+        raise NotFoundError(
+            f"{target!r} is not a target of execution {record['id']}",
+            details={"target": ["not a target of this execution (as asked, or as its groups expanded)"]},
+        )
+    return targets
 
 
 def execution_targets(store: ExecutionStore, record: dict) -> list[str]:

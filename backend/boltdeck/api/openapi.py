@@ -60,6 +60,8 @@ def build_spec() -> dict:
         "Rerun": rq.RerunSchema,
         "Execution": rs.ExecutionSchema,
         "EventPage": rs.EventPageSchema,
+        "PaneSearch": rs.PaneSearchSchema,
+        "PaneLines": rs.PaneLinesSchema,
         "Login": rq.LoginSchema,
         "Session": rs.SessionSchema,
         "UserCreate": rq.UserCreateSchema,
@@ -158,6 +160,26 @@ def build_spec() -> dict:
                     "200": {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}},
                     **_errors(400, 403, 404),
                 },
+            }
+        },
+    )
+    spec.path(
+        "/api/executions/{execution_id}/search",
+        operations={
+            "get": {
+                "summary": "Lines of one pane (a target's output, or Bolt's log) holding a text, numbered as the web UI numbers them",
+                "parameters": [_execution_id(), {"in": "query", "schema": rq.PaneSearchArgsSchema}],
+                "responses": {**_ok("matching lines", {"$ref": "#/components/schemas/PaneSearch"}), **_errors(400, 404)},
+            }
+        },
+    )
+    spec.path(
+        "/api/executions/{execution_id}/lines",
+        operations={
+            "get": {
+                "summary": "A range of one pane's lines, raw, numbered as the web UI numbers them",
+                "parameters": [_execution_id(), {"in": "query", "schema": rq.PaneLinesArgsSchema}],
+                "responses": {**_ok("lines", {"$ref": "#/components/schemas/PaneLines"}), **_errors(400, 404)},
             }
         },
     )

@@ -252,6 +252,32 @@ class OutputQueryArgsSchema(_Strict):
     full = fields.Boolean(load_default=False, metadata={"description": FULL_LOG})
 
 
+class _PaneArgsSchema(_Strict):
+    """Which pane of the output viewer: one target's output, or Bolt's log (`log=true`)."""
+
+    target = fields.String(validate=validate.Length(min=1, max=255), metadata={"description": "the target whose output to read"})
+    log = fields.Boolean(load_default=False, metadata={"description": "Bolt's log (expert mode) instead of a target's output"})
+
+    @validates_schema
+    def _one_pane(self, data: dict[str, Any], **_: Any) -> None:
+        if ("target" in data) == data["log"]:
+            raise SchemaError("give either target or log=true", field_name="target")
+
+
+class PaneSearchArgsSchema(_PaneArgsSchema):
+    q = fields.String(required=True, validate=[validate.Length(min=1, max=200), _no_nul], metadata={"description": "text to find, case-insensitive"})
+    stream = fields.String(load_default="all", validate=validate.OneOf(["all", "stdout", "stderr"]))
+    before = fields.Integer(validate=validate.Range(min=0, max=2**62), metadata={"description": "only lines numbered below this"})
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000), metadata={"description": "the last this many matches"})
+
+
+class PaneLinesArgsSchema(_PaneArgsSchema):
+    start = fields.Integer(
+        data_key="from", load_default=0, validate=validate.Range(min=0, max=2**62), metadata={"description": "number of the first line"}
+    )
+    count = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
 USER_NAME_FIELD = Whole(USER_NAME, error="must be 1-64 letters, digits, '.', '_', '@' or '-'")
 PASSWORD_FIELD = validate.Length(
     min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, error=f"must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"

@@ -61,6 +61,26 @@ class EventPageSchema(Schema):
     complete = fields.Boolean()
 
 
+class PaneLineSchema(Schema):
+    n = fields.Integer(metadata={"description": "the line's number in its pane, from 0, as the web UI numbers it"})
+    seq = fields.Integer(metadata={"description": "the event the line starts in"})
+    idx = fields.Integer(metadata={"description": "lines that started before it in that event"})
+    stream = fields.String()
+    time = fields.String(metadata={"description": "the timestamp of that event"})
+    text = fields.String()
+
+
+class PaneSearchSchema(Schema):
+    matches = fields.List(fields.Nested(PaneLineSchema), metadata={"description": "the last `limit` matching lines; text as shown, at most 1,000 characters"})
+    count = fields.Integer(metadata={"description": "matching lines in all (below `before`)"})
+    lines = fields.Integer(metadata={"description": "lines in the pane so far"})
+
+
+class PaneLinesSchema(Schema):
+    lines = fields.List(fields.Nested(PaneLineSchema), metadata={"description": "raw text, escape sequences and carriage returns kept"})
+    total = fields.Integer(metadata={"description": "lines in the pane so far"})
+
+
 class UserSchema(Schema):
     name = fields.String()
     role = fields.String()
@@ -111,3 +131,4 @@ class SessionSchema(Schema):
     confirmAboveTargets = fields.Integer(
         metadata={"description": "the UI asks for confirmation before a run on more targets than this"}
     )
+    keptLines = fields.Integer(metadata={"description": "lines of one output pane the UI keeps in memory for its search"})

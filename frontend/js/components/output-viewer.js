@@ -6,6 +6,7 @@
 import { api, apiText, executionPath } from '../api.js';
 import { copyText, downloadText, h, replace } from '../dom.js';
 import { OutputPane } from '../output-pane.js';
+import { SERVER_MATCHES } from '../output-search.js';
 import { countLines, errorText, LOG_PANE, piecesOf } from '../pieces.js';
 import { navigate } from '../router.js';
 import { ExecutionStream } from '../stream.js';
@@ -247,7 +248,9 @@ export class RealtimeOutputViewer extends HTMLElement {
     }
     const isLog = key === LOG_PANE;
     const label = isLog ? 'Bolt log' : (key || '(no target)');
-    pane = new OutputPane({ key, label, loadEarlier: (before, lines) => this.fetchEarlier(key, before, lines) });
+    pane = new OutputPane({
+      key, label, loadEarlier: (before, lines) => this.fetchEarlier(key, before, lines), server: this.paneOnServer(key),
+    });
     this.panes.set(key, pane);
     const button = this.tabs.add({
       key, label, panel: this.panePanel(pane, isLog), before: isLog ? undefined : LOG_PANE,
@@ -313,6 +316,17 @@ export class RealtimeOutputViewer extends HTMLElement {
     button.dataset.result = status;
     button.querySelector('.tab-status').textContent = { success: ' ✓', no_result: ' –' }[status] ?? ' ✗';
     button.setAttribute('aria-label', `${target}: ${statusLabel(status)}`);
+  }
+
+  /** The server's copy of a pane: its search and its lines, numbered as the pane numbers them. */
+  paneOnServer(key) {
+    if (!key) return null; // output of no target: the API cannot name it
+    const base = executionPath(this.executionId);
+    const pane = key === LOG_PANE ? 'log=true' : `target=${encodeURIComponent(key)}`;
+    return {
+      search: (query, stream, before) => api(`${base}/search?${pane}&q=${encodeURIComponent(query)}&stream=${stream}&before=${before}&limit=${SERVER_MATCHES}`),
+      lines: (from, count) => api(`${base}/lines?${pane}&from=${from}&count=${count}`),
+    };
   }
 
   /** Pieces of one pane before `before`, paging back through the log until `lines` are found. */
