@@ -193,13 +193,17 @@ def _shown(raw: str) -> str:
     return segments[-1] if segments else ""
 
 
-def test_search_past_the_lines_the_browser_keeps_asks_the_server_and_goes_there(make_ui, make_server):
+def _run_keeping_1000_lines(make_ui, make_server, command: str):
+    """A page on a server whose viewer keeps 1,000 lines a pane, watching `command` run."""
     live = make_server(ui_kept_lines=1000)
     ui = make_ui(live=live)
-    page = ui.page
-    command = "echo needle-early; seq 1 5000; echo needle-late"
     execution = start(live, "/api/commands", {"targets": ["localhost"], "command": command, "expertMode": True})
     ui.goto(f"/executions/{execution}")
+    return ui, ui.page
+
+
+def test_search_past_the_lines_the_browser_keeps_asks_the_server_and_goes_there(make_ui, make_server):
+    ui, page = _run_keeping_1000_lines(make_ui, make_server, "echo needle-early; seq 1 5000; echo needle-late")
     ui.wait_finished(timeout=60_000)
     page.get_by_text("needle-late", exact=True).wait_for()
     kept = page.evaluate("() => document.querySelector('bd-output-viewer').panes.get('localhost').kept.length")
@@ -230,12 +234,8 @@ def test_search_past_the_lines_the_browser_keeps_asks_the_server_and_goes_there(
 
 
 def test_search_count_stays_whole_while_a_running_output_outgrows_what_the_browser_keeps(make_ui, make_server):
-    live = make_server(ui_kept_lines=1000)
-    ui = make_ui(live=live)
-    page = ui.page
     command = "sleep 1; for i in $(seq 1 30); do echo needle-$i; seq 1 300; sleep 0.1; done"
-    execution = start(live, "/api/commands", {"targets": ["localhost"], "command": command, "expertMode": True})
-    ui.goto(f"/executions/{execution}")
+    ui, page = _run_keeping_1000_lines(make_ui, make_server, command)
     page.locator("bd-output-viewer [role=tab][data-key=localhost][aria-selected=true]").wait_for(timeout=20_000)
     search = page.locator(PANEL).get_by_label("Search output")
     search.fill("needle")  # early: matches come in live, then move out of memory to the server
