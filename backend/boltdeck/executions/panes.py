@@ -22,12 +22,17 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import gevent
+
 from ..bolt.parser import ANSI
 from ..storage import ExecutionStore
 
 LOG_PANE_TYPES = ("log", "command", "error")
 TARGET_PANE_TYPES = ("stdout", "stderr", "result")
-READ_BATCH = 200  # events read at a time (an output event holds up to 64 KiB)
+# Events read at a time (an output event holds up to 64 KiB). Between batches the request lets
+# the server's other greenlets run: numbering a million lines takes a few hundred ms of CPU,
+# which must not hold up live output for everyone else.
+READ_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,7 @@ def pane_lines(
         if len(batch) < READ_BATCH:
             break
         after = batch[-1].seq
+        gevent.sleep(0)
     yield from numbering.unfinished()
 
 
