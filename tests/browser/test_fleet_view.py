@@ -211,7 +211,8 @@ def test_line_diff_is_exact_and_bounded(make_ui, fleet_server):
     ui.goto("/executions")
     answers = ui.page.evaluate(
         """async () => {
-            const { lineDiff, OutputGroups, outputOf } = await import('/static/js/components/fleet-view.js');
+            const { OutputGroups, outputOf } = await import('/static/js/components/fleet-view.js');
+            const { lineDiff } = await import('/static/js/line-diff.js');
             const lines = (n, f) => Array.from({ length: n }, (_, i) => f(i)).join('\\n');
             const groups = new OutputGroups();
             groups.add('a', 'x'); groups.add('b', 'y'); groups.add('c', 'x'); groups.add('b', 'x'); groups.add('d', 'z');
