@@ -1,6 +1,6 @@
 """The SSE encoder on exact bytes."""
 
-from boltdeck.streaming.sse import encode_chunk, encode_comment, encode_event, encode_retry
+from boltdeck.streaming.sse import encode_chunk, encode_comment, encode_event, encode_event_chunk, encode_retry
 
 
 def test_sse_encode_event_single_line():
@@ -30,3 +30,8 @@ def test_sse_encode_event_without_line_breaks_is_one_data_field():
 def test_sse_encode_chunk_is_gevents_chunked_framing():
     assert encode_chunk(b"id: 1\n\n") == b"7\r\nid: 1\n\n\r\n"
     assert encode_chunk(b"x" * 300) == b"12c\r\n" + b"x" * 300 + b"\r\n"
+
+
+def test_an_event_chunk_is_the_chunked_frame_built_in_one_step():
+    for data in ('{"text": "é"}', "two\nlines", "cr\ronly", "", "x" * 70_000):
+        assert encode_event_chunk(12, "stdout", data) == encode_chunk(encode_event(12, "stdout", data)), data[:20]

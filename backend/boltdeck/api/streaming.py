@@ -16,7 +16,7 @@ from ..storage.store import StoredEvent
 from ..streaming import HEARTBEAT
 from ..streaming.direct import SocketSink
 from ..streaming.manager import Follow
-from ..streaming.sse import SSE_HEADERS, encode_chunk, encode_comment, encode_event, encode_retry
+from ..streaming.sse import SSE_HEADERS, encode_comment, encode_event, encode_event_chunk, encode_retry
 from .auth import CredentialCheck, credential, requires, user_name
 from .sockets import client_socket, on_disconnect
 
@@ -24,9 +24,10 @@ bp = Blueprint("streaming", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 PING = encode_comment("ping")
 EVENT_ID = re.compile(r"[0-9]{1,18}")
-# Each event is encoded once for all its subscribers (1,000 subscribers, one encoding); an
-# entry lives as long as the event object does, that is while some subscriber still holds it.
+# Each event is encoded once for all its subscribers (1,000 subscribers, one encoding), in each
+# framing; an entry lives as long as the event object does, while some subscriber holds it.
 _frames: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
+_chunks: "WeakKeyDictionary[StoredEvent, bytes]" = WeakKeyDictionary()
 
 
 @bp.get("/executions/<execution_id>/stream")
@@ -151,7 +152,10 @@ def _frame(event: StoredEvent) -> bytes:
 
 def _chunk(event: StoredEvent) -> bytes:
     """The event as one HTTP/1.1 chunk (what a sink sends; `fan_out` encodes it once per publish)."""
-    return encode_chunk(_frame(event))
+    chunk = _chunks.get(event)
+    if chunk is None:
+        chunk = _chunks[event] = encode_event_chunk(event.seq, event.type, event.body)
+    return chunk
 
 
 @bp.get("/streaming/stats")
