@@ -74,3 +74,10 @@ def test_whole_lines_of_plain_text_come_as_runs_numbered_like_single_lines():
     assert search_lines(items(*pieces), search_pattern("e"), "stderr", before=None, limit=10)[1] == 2
     chosen, total = line_range(items(*pieces), 1, 4)
     assert [(m.n, m.raw) for m in chosen] == [(1, "a2"), (2, "a3"), (3, "e1")] and total == 7
+
+
+def test_a_limit_above_the_matches_lists_them_all():
+    pieces = (Piece(1, "stdout", "m1\nm2\nm3\n", "t"),)
+    for limit in (3, 4, 5, 6, 1000):  # between one and two times the matches too (a slice from a negative start)
+        matches, count, _ = search_lines(items(*pieces), search_pattern("m"), "all", before=None, limit=limit)
+        assert (count, [m.n for m in matches]) == (3, [0, 1, 2]), limit

@@ -223,7 +223,7 @@ def search_lines(
             if (before is None or item.n < before) and stream in ("all", item.stream) and pattern.search(item.shown()):
                 found.append((item.n, item, 0))
     found.sort(key=lambda match: match[0])
-    last = [where.line(i) if isinstance(where, Run) else where for _, where, i in found[len(found) - limit :]]
+    last = [where.line(i) if isinstance(where, Run) else where for _, where, i in found[max(0, len(found) - limit) :]]
     return last, len(found), total
 
 
