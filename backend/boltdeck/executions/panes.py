@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import gevent
@@ -180,11 +180,11 @@ def _visible(part: str) -> bool:
 
 
 def pane_lines(
-    store: ExecutionStore, execution_id: str, expert_mode: bool, pane_target: str | None, visible: Iterable[str]
+    store: ExecutionStore, execution_id: str, expert_mode: bool, pane_target: str | None, visible: Container[str]
 ) -> Iterator[Line | Run]:
     """Every line of one pane (`pane_target` None: Bolt's log) as it ends, the open ones last."""
     log_pane = pane_target is None
-    types = [t for t in (LOG_PANE_TYPES if log_pane else TARGET_PANE_TYPES) if t in set(visible)]
+    types = [t for t in (LOG_PANE_TYPES if log_pane else TARGET_PANE_TYPES) if t in visible]
     numbering = PaneLines()
     after = 0
     while types:
