@@ -544,19 +544,32 @@ def run(bolt, capture, projects):
     return Output(done.returncode, normalise(done.stdout.decode(), project), normalise(done.stderr.decode(), project))
 
 
+def same_step(group, action, thing):
+    """A result joins the group before it when their actions match and their objects do (null matches any)."""
+    return group[0] == action and (None in (group[1], thing) or group[1] == thing)
+
+
 def log_shape(stderr):
-    """The log in order, but `Running ...` lines as a sorted list and each step's result lines as a sorted tuple."""
-    ordered, running = [], []
+    """(the other lines in order, each step's result lines as a sorted tuple, the `Running ...` lines sorted).
+
+    Bolt logs `Running ...` and the result lines from its executor's threads, while `Starting:`,
+    `Finished:` and the rest come in order from its event thread: a result line can come before its
+    step's `Starting:` line, and a `Running` line of the next step before the last one's `Finished:`.
+    Only each flow's own order counts, and one step's results (same action and object) in any order."""
+    ordered, results, running = [], [], []
     for line in stderr.splitlines():
         if line.startswith("Running "):
             running.append(line)
-        elif line.startswith('{"target"') and ordered and isinstance(ordered[-1], tuple):
-            ordered[-1] = tuple(sorted(ordered[-1] + (line,)))
         elif line.startswith('{"target"'):
-            ordered.append((line,))
+            result = json.loads(line.removesuffix("<0m>"))
+            action, thing = result["action"], result["object"]  # null for a target Bolt could not reach
+            if results and same_step(results[-1], action, thing):
+                results[-1] = (action, results[-1][1] or thing, results[-1][2] + (line,))
+            else:
+                results.append((action, thing, (line,)))
         else:
             ordered.append(line)
-    return ordered, sorted(running)
+    return ordered, [(action, thing, sorted(lines)) for action, thing, lines in results], sorted(running)
 
 
 def output_shape(stdout):
