@@ -13,6 +13,7 @@ PROFILES: dict[str, dict] = {
         "history": {"executions": 100_000, "requests": 200},
         "first_output": {"runs": 20, "warmup": 3},
         "scaleout": {"viewers": 1000, "workers": 4, "seconds": 10, "interval_ms": 50, "rounds": 2},
+        "storage": {"bytes": 50_000_000, "runs": 3},
     },
     "quick": {
         "latency": {"sparse_lines": 40, "interval_ms": 50, "bursts": 3, "burst_lines": 200, "gap_ms": 250,
@@ -24,6 +25,7 @@ PROFILES: dict[str, dict] = {
         "history": {"executions": 100_000, "requests": 20},
         "first_output": {"runs": 7, "warmup": 3},
         "scaleout": {"viewers": 200, "workers": 2, "seconds": 3, "interval_ms": 50, "rounds": 2},
+        "storage": {"bytes": 20_000_000, "runs": 2},
     },
     "smoke": {
         "latency": {"sparse_lines": 5, "interval_ms": 20, "bursts": 1, "burst_lines": 20, "gap_ms": 50,
@@ -35,5 +37,6 @@ PROFILES: dict[str, dict] = {
         "history": {"executions": 300, "requests": 5},
         "first_output": {"runs": 1, "warmup": 1},
         "scaleout": {"viewers": 10, "workers": 2, "seconds": 0.5, "interval_ms": 50, "rounds": 1},
+        "storage": {"bytes": 6_000_000, "runs": 1},
     },
 }

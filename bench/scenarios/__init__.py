@@ -1,6 +1,6 @@
 """The benchmark scenarios; each is `run(profile, ctx) -> ScenarioResult`."""
 
-from . import fanout, first_output, history, idle, latency, overhead, scaleout, throughput
+from . import fanout, first_output, history, idle, latency, overhead, scaleout, storage, throughput
 
 SCENARIOS = {
     "latency": latency,
@@ -11,4 +11,5 @@ SCENARIOS = {
     "history": history,
     "first_output": first_output,
     "scaleout": scaleout,
+    "storage": storage,
 }

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every scenario but `scaleout`, which needs PostgreSQL and Redis and has a test of its own below.
-SCENARIOS = {"latency", "throughput", "fanout", "idle", "overhead", "history", "first_output"}
+SCENARIOS = {"latency", "throughput", "fanout", "idle", "overhead", "history", "first_output", "storage"}
 
 
 def _smoke(tmp_path: Path, *scenarios: str) -> tuple[subprocess.CompletedProcess, dict]:
