@@ -139,25 +139,29 @@ class WalCheckpointer:
     PASSIVE checkpoint on its own connection: that never blocks a writer or a reader, and sqlite3
     releases the GIL while it works. The next write then starts the log over, and
     `journal_size_limit` cuts the file back to WAL_CHECKPOINT_BYTES. The thread starts with the
-    first checkpoint and ends when the engine is disposed; a checkpoint that fails (another
-    process holding the checkpoint lock) is tried again at a later commit.
+    first checkpoint (again in a forked child) and ends when the engine is disposed; a checkpoint
+    that fails (another process holding the checkpoint lock) is tried again at a later commit.
     """
 
     def __init__(self, path: str, limit: int = WAL_CHECKPOINT_BYTES):
         self.path = path
         self.limit = limit
         self.checkpoints = 0  # completed, for tests and the curious
+        self.running = False  # the thread is alive
         self._wal = f"{path}-wal"
         self._wake = _allocate_lock()  # held while the thread has nothing to do
-        self._wake.acquire()
-        self._started = False
+        self._thread_pid: int | None = None  # the process whose thread it is: a forked child starts its own
         self._busy = False  # woken and not done yet: commits meanwhile need not wake it again
         self._stopped = False
-        self.running = False  # the thread is alive
 
     def committed(self) -> None:
         """After a commit: wake the thread when the log has grown past the limit (cheap otherwise)."""
-        if self._busy or self._stopped:
+        if self._stopped:
+            return
+        pid = os.getpid()
+        if self._thread_pid != pid and self._thread_pid is not None:  # forked: the parent's thread is not here
+            self._thread_pid, self._busy, self._wake = None, False, _allocate_lock()
+        if self._busy:
             return
         try:
             if os.stat(self._wal).st_size <= self.limit:
@@ -165,8 +169,9 @@ class WalCheckpointer:
         except OSError:
             return
         self._busy = True
-        if not self._started:
-            self._started = self.running = True
+        if self._thread_pid is None:
+            self._thread_pid, self.running = pid, True
+            self._wake.acquire()
             _start_thread(self._run, ())
         self._release()
 
