@@ -7,6 +7,7 @@ import re
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -30,5 +31,5 @@ def test_apply_tab_runs_inline_code_in_noop(ui):
     }
     ui.execution_id()
     page.wait_for_selector(".exec-state .badge[data-status=success]", timeout=60_000)
-    entry = page.locator(".resource-entry[data-status=noop] .resource-name")
-    assert entry.all_text_contents() == ["Notify[hi]"]
+    # the resource view draws the result's summary a frame after the badge changed
+    expect(page.locator(".resource-entry[data-status=noop] .resource-name")).to_have_text(["Notify[hi]"])

@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import SCENARIO_PROJECT, LiveServer
 
@@ -56,6 +57,8 @@ def test_plan_form_runs_demo_steps_and_the_tree_grows_before_the_plan_ends(make_
     greeting.wait_for()
     assert greeting.get_attribute("placeholder") == "default 'world'"
     assert greeting.get_attribute("aria-required") is None
+    # the plan's page fetches the list again: only once it is in does "not listed" say anything
+    expect(page.locator(".plan-list a[aria-current=page]")).to_have_text("demo::steps")
     assert page.locator(".plan-list a", has_text="demo::hidden").count() == 0  # private
     choose(page, "targets", "localhost", "local2")
     choose(page, "failing", "refused")

@@ -47,7 +47,7 @@ def test_a_puppet_run_shows_its_progress_and_resources_while_it_runs(make_ui, se
 
     page.wait_for_selector(".exec-state .badge[data-status]:not([data-status=running])", timeout=20_000)
     page.wait_for_selector(".progress-target[data-state=success]")  # the command's exit is sleep's
-    assert page.locator(".resource-entry").count() == 5  # the stored summary, as streamed
+    expect(page.locator(".resource-entry")).to_have_count(5)  # the stored summary, as streamed (drawn a frame later)
 
 
 def test_a_finished_run_shows_each_targets_last_progress(make_ui, server):
