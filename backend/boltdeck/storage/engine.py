@@ -147,6 +147,7 @@ class WalCheckpointer:
         self.path = path
         self.limit = limit
         self.checkpoints = 0  # completed, for tests and the curious
+        self.last_error: str | None = None  # why the last one did not run (another process held its lock)
         self.running = False  # the thread is alive
         self._wal = f"{path}-wal"
         self._wake = _allocate_lock()  # held while the thread has nothing to do
@@ -197,8 +198,8 @@ class WalCheckpointer:
                         connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.checkpoints += 1
-                except sqlite3.Error as exc:
-                    log.debug("WAL checkpoint of %s did not run: %s", self.path, exc)
+                except sqlite3.Error as exc:  # kept, not logged: logging's locks are gevent's, this is no greenlet
+                    self.last_error = str(exc)
                 finally:
                     self._busy = False
         finally:
