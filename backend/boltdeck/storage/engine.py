@@ -334,10 +334,10 @@ class _CooperativeConnection(sqlite3.Connection):
 
     busy_seconds = DEFAULT_BUSY_SECONDS
 
+    checkpointer: WalCheckpointer | None = None  # set when the engine's database is a file (see _pragmas)
+
     def cursor(self, factory=None):  # type: ignore[override]
         return super().cursor(factory or _CooperativeCursor)
-
-    checkpointer: WalCheckpointer | None = None
 
     def commit(self) -> None:  # COMMIT waits for readers when the journal is not a WAL
         _patiently(self.busy_seconds, super().commit)
