@@ -49,27 +49,24 @@ def _one_run(total: int) -> dict[str, float]:
                                 "created_at": "2026-12-02T00:00:00.000Z"}, ["localhost"])
         text = "y" * (CHUNK - 1) + "\n"
         chunk = json.dumps({"stream": "stdout", "text": text})
-        calls: list[float] = []
-        seq = 0
-        for _ in range(total // CHUNK):
-            seq += 1
-            started = time.perf_counter()
-            store.append_events("e1", [StoredEvent(seq, "stdout", "localhost", chunk)])
-            calls.append(time.perf_counter() - started)
-        output = text * (total // CHUNK)
-        result = {"target": "localhost", "status": "success", "exitCode": 0, "stdout": output, "stderr": "",
+        chunks = total // CHUNK
+        calls = [_timed(store.append_events, "e1", [StoredEvent(seq, "stdout", "localhost", chunk)])
+                 for seq in range(1, chunks + 1)]
+        result = {"target": "localhost", "status": "success", "exitCode": 0, "stdout": text * chunks, "stderr": "",
                   "value": None, "error": None}
-        started = time.perf_counter()
-        store.save_result("e1", result)
-        calls.append(time.perf_counter() - started)
-        body = json.dumps(result)
-        started = time.perf_counter()
-        store.append_events("e1", [StoredEvent(seq + 1, "result", "localhost", body)])
-        calls.append(time.perf_counter() - started)
-        return {"held": sum(calls), "tail": calls[-1] + calls[-2], "longest": max(calls[:-2])}
+        tail = _timed(store.save_result, "e1", result) + _timed(
+            store.append_events, "e1", [StoredEvent(chunks + 1, "result", "localhost", json.dumps(result))])
+        return {"held": sum(calls) + tail, "tail": tail, "longest": max(calls)}
     finally:
         store.dispose()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _timed(call, *args) -> float:
+    """Seconds the calling thread spent in call(*args)."""
+    started = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - started
 
 
 def _ms(seconds: float) -> float:

@@ -56,7 +56,7 @@ def test_connections_leave_checkpoints_to_the_thread(store):
 def test_a_log_past_the_limit_is_checkpointed_and_cut_back(store, tmp_path):
     create(store)
     checkpointer = checkpointer_of(store)
-    wal = tmp_path / "boltdeck.db-wal"
+    db, wal = tmp_path / "boltdeck.db", tmp_path / "boltdeck.db-wal"
     append(store, "e1", 1, 3, MIB)  # under the limit: no checkpoint yet
     assert checkpointer.checkpoints == 0 and not checkpointer.running
     append(store, "e1", 4, 20, MIB)
@@ -71,7 +71,6 @@ def test_a_log_past_the_limit_is_checkpointed_and_cut_back(store, tmp_path):
         append(store, "e1", seq, 1, 1000)
         return os.path.getsize(wal) <= WAL_CHECKPOINT_BYTES and os.path.getsize(db) > 20 * MIB
 
-    db = tmp_path / "boltdeck.db"
     wait_for(settled, "the log was not copied into the database and cut back")
     assert seq <= 27  # a checkpoint of the rest, then the write that starts the log over
     events = store.read_events("e1", after=0, limit=100)
@@ -112,10 +111,9 @@ def _grow(path, rows):
 def test_a_forked_child_starts_its_own_thread(tmp_path):
     """A checkpointer created before a fork checkpoints in the child too (the parent's thread is not there)."""
     path = str(tmp_path / "forked.db")
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE blobs (body TEXT)")
-    keep_open = conn  # the log stays (the last connection's close would checkpoint and remove it)
+    keep_open = sqlite3.connect(path, isolation_level=None)  # else the last close would checkpoint, remove the log
+    keep_open.execute("PRAGMA journal_mode=WAL")
+    keep_open.execute("CREATE TABLE blobs (body TEXT)")
     checkpointer = WalCheckpointer(path)
     _grow(path, 5)
     checkpointer.committed()
@@ -126,10 +124,8 @@ def test_a_forked_child_starts_its_own_thread(tmp_path):
         try:
             _grow(path, 6)
             checkpointer.committed()
-            deadline = time.monotonic() + 10
-            while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            code = 0 if checkpointer.checkpoints == 2 else 3
+            wait_for(lambda: checkpointer.checkpoints == 2, "no checkpoint in the child")
+            code = 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
