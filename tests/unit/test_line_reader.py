@@ -12,10 +12,9 @@ import tracemalloc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boltdeck.bolt.jsontrim import JsonTrimmer, trim_json
 from boltdeck.bolt import parser
+from boltdeck.bolt.jsontrim import JsonTrimmer, trim_json
 from boltdeck.bolt.lines import HEAD_SLACK, LineSplitter, take_text
-from boltdeck.executions.service import ExecutionService
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -278,15 +277,15 @@ def _one_by_one(lines: list[str]):
     )
 )
 def test_a_run_of_one_targets_stream_lines_is_cut_as_classifying_each_line_would(lines):
-    fast = ExecutionService._one_stream_run("\n".join(lines), len(lines))
+    fast = parser.one_stream_run("\n".join(lines), len(lines))
     if fast is not None:  # else the lines are classified one by one
         assert fast == _one_by_one(lines)
 
 
 def test_a_run_of_one_targets_stream_lines_takes_the_fast_way():
     lines = ["[web1] out: t=1 i=1", "[web1] out:  two spaces", "[web1] out: [web1] out: again", "[web1] out: "]
-    assert ExecutionService._one_stream_run("\n".join(lines), 4) == (
+    assert parser.one_stream_run("\n".join(lines), 4) == (
         ("stdout", "web1"), "t=1 i=1\n two spaces\n[web1] out: again\n\n"
     )
-    assert ExecutionService._one_stream_run("[web1] out: a\n[web2] out: b", 2) is None
-    assert ExecutionService._one_stream_run("[web1] out:a\n[web1] out: b", 2) is None  # no space: one by one
+    assert parser.one_stream_run("[web1] out: a\n[web2] out: b", 2) is None
+    assert parser.one_stream_run("[web1] out:a\n[web1] out: b", 2) is None  # no space: one by one

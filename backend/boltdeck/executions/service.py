@@ -380,7 +380,7 @@ class ExecutionService:
             return
         failures: list[Exception] = []
         block = parser.decode(b"\n".join(lines))  # a line holds no newline, an invalid byte never spans one
-        whole = self._one_stream_run(block, len(lines))
+        whole = parser.one_stream_run(block, len(lines))
         if whole is not None:  # the common case: one target's output, nothing else
             self._record_stream_run(runtime, *whole, failures)
         else:
@@ -403,26 +403,6 @@ class ExecutionService:
                 self._record_stream_run(runtime, key, "".join(texts), failures)
         if failures:
             raise failures[0]
-
-    @staticmethod
-    def _one_stream_run(block: str, count: int) -> tuple[tuple[str, str], str] | None:
-        """(stream, target) and the text `_on_stdout` would record when all `count` lines of `block` are stream
-        lines of one target and stream; else None.
-
-        Every line then starts with the first line's `[target] out: ` (the first `]` of such a line
-        ends its target, so they all classify as the first does): cutting that prefix off each
-        line is two C-speed passes, not a classification per line. Only when the first line has
-        the space after the colon (Bolt always writes it): a prefix without it could not tell a
-        later line's own leading space from the separator.
-        """
-        end = block.find("\n")
-        first = parser.classify_stdout(block if end < 0 else block[:end])
-        if first.kind != "stream":
-            return None
-        prefix = block[: block.find("]") + 7]
-        if not prefix.endswith(" ") or block.count("\n" + prefix) != count - 1:
-            return None
-        return (first.stream, first.target), block[len(prefix) :].replace("\n" + prefix, "\n") + "\n"
 
     @staticmethod
     def _record_stream_run(runtime: _Runtime, key: tuple[str, str], text: str, failures: list[Exception]) -> None:
