@@ -14,6 +14,7 @@ PROFILES: dict[str, dict] = {
         "first_output": {"runs": 20, "warmup": 3},
         "scaleout": {"viewers": 1000, "workers": 4, "seconds": 10, "interval_ms": 50, "rounds": 2},
         "storage": {"bytes": 50_000_000, "runs": 3},
+        "fleet_page": {"targets": 200, "runs": 3, "sleep_seconds": 2, "sleep_spread": 4},
     },
     "quick": {
         "latency": {"sparse_lines": 40, "interval_ms": 50, "bursts": 3, "burst_lines": 200, "gap_ms": 250,
@@ -26,6 +27,7 @@ PROFILES: dict[str, dict] = {
         "first_output": {"runs": 7, "warmup": 3},
         "scaleout": {"viewers": 200, "workers": 2, "seconds": 3, "interval_ms": 50, "rounds": 2},
         "storage": {"bytes": 20_000_000, "runs": 2},
+        "fleet_page": {"targets": 200, "runs": 1, "sleep_seconds": 2, "sleep_spread": 4},
     },
     "smoke": {
         "latency": {"sparse_lines": 5, "interval_ms": 20, "bursts": 1, "burst_lines": 20, "gap_ms": 50,
@@ -38,5 +40,6 @@ PROFILES: dict[str, dict] = {
         "first_output": {"runs": 1, "warmup": 1},
         "scaleout": {"viewers": 10, "workers": 2, "seconds": 0.5, "interval_ms": 50, "rounds": 1},
         "storage": {"bytes": 6_000_000, "runs": 1},
+        "fleet_page": {"targets": 20, "runs": 1, "sleep_seconds": 1, "sleep_spread": 2},
     },
 }

@@ -28,6 +28,9 @@ def table(results: list[ScenarioResult]) -> str:
         if result.error:
             lines.append((result.name, "ERROR: " + result.error[:80], "", "", "", "", "no"))
             continue
+        if not result.rows:  # skipped (what is missing and how to get it is its first note)
+            lines.append((result.name, _untold(result), "", "", "", "", ""))
+            continue
         for i, row in enumerate(result.rows):
             verdict = "" if row.met is None else ("yes" if row.met else "NO")
             lines.append((result.name if i == 0 else "", row.measure, _fmt(row.boltdeck), _fmt(row.baseline),
@@ -39,12 +42,20 @@ def table(results: list[ScenarioResult]) -> str:
     return "\n".join(out)
 
 
+def _untold(result: ScenarioResult) -> str:
+    """Why a scenario without an error has no figures: its first note."""
+    return result.notes[0] if result.notes else "no figures"
+
+
 def markdown(results: list[ScenarioResult]) -> str:
     """The same table in Markdown, for docs/performance.md."""
     out = ["| scenario | measure | Boltdeck | baseline | unit | goal | met |", "|---|---|--:|--:|---|---|---|"]
     for result in results:
         if result.error:
             out.append(f"| {result.name} | error: {result.error} | | | | | no |")
+            continue
+        if not result.rows:
+            out.append(f"| {result.name} | {_untold(result)} | | | | | |")
             continue
         for i, row in enumerate(result.rows):
             verdict = "" if row.met is None else ("yes" if row.met else "**no**")

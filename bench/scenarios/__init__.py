@@ -1,6 +1,6 @@
 """The benchmark scenarios; each is `run(profile, ctx) -> ScenarioResult`."""
 
-from . import fanout, first_output, history, idle, latency, overhead, scaleout, storage, throughput
+from . import fanout, first_output, fleet_page, history, idle, latency, overhead, scaleout, storage, throughput
 
 SCENARIOS = {
     "latency": latency,
@@ -12,4 +12,5 @@ SCENARIOS = {
     "first_output": first_output,
     "scaleout": scaleout,
     "storage": storage,
+    "fleet_page": fleet_page,
 }

@@ -62,7 +62,6 @@ def run(profile: dict, ctx) -> ScenarioResult:
     if absent:  # not an error: every other scenario's figures stand without it
         result.notes.append(f"skipped: {absent}")
         result.figures["skipped"] = absent
-        result.rows.append(Row(f"skipped: {absent}", None, None, ""))
         return result
     with contextlib.ExitStack() as stack:
         one = stack.enter_context(ctx.server(BenchServer()))

@@ -61,6 +61,29 @@ def test_bench_smoke_scaleout_loses_no_line_beside_one_process(tmp_path):
     assert scenario["met"] is True
 
 
+def test_bench_smoke_fleet_page_measures_the_streamed_page_and_its_replay(tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from bench.scenarios.fleet_page import missing
+
+    absent = missing()
+    if absent:
+        pytest.skip(absent)
+    _, data = _smoke(tmp_path, "fleet_page")
+    scenario = data["scenarios"]["fleet_page"]
+    assert scenario["error"] is None, scenario["notes"]
+    assert scenario["baseline"]["what"]
+    targets = scenario["figures"]["targets"]
+    for figures in scenario["figures"]["runs"] + scenario["baseline"]["runs"]:
+        # what the page showed: every target's result, and the three outliers the lock directories make
+        assert (figures["results_counted"], figures["failures_counted"]) == (targets, 3), figures
+        assert figures["fleetDraws"] > 0 and figures["seconds"] > 0, figures
+        assert all(figures[key] >= 0 for key in ("longestTaskMs", "longTasks", "longestFleetFrameMs")), figures
+    measured = {row["measure"].split(" (")[0]: row for row in scenario["rows"]}
+    for measure in (f"longest task while {targets} targets stream", "fleet view's longest frame"):
+        assert isinstance(measured[measure]["boltdeck"], (int, float)), measure
+        assert isinstance(measured[measure]["baseline"], (int, float)), measure
+
+
 def test_bench_sse_parser_times_each_frame_by_its_last_byte():
     sys.path.insert(0, str(ROOT))
     from bench.sse import parse_response
