@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -42,16 +43,20 @@ def test_bench_smoke_reports_every_scenario_with_a_baseline(tmp_path):
     assert "scenario" in done.stdout and "baseline" in done.stdout  # the table was printed
 
 
-def test_bench_smoke_scaleout_loses_no_line_beside_one_process(tmp_path):
+def _smoke_needing(tmp_path: Path, name: str, needs: str) -> dict:
+    """One scenario at smoke size, without error; skipped with the line of `needs`.missing() if that names anything."""
     sys.path.insert(0, str(ROOT))
-    from bench.services import missing
-
-    absent = missing()
+    absent = importlib.import_module(needs).missing()
     if absent:
         pytest.skip(absent)
-    _, data = _smoke(tmp_path, "scaleout")
-    scenario = data["scenarios"]["scaleout"]
+    _, data = _smoke(tmp_path, name)
+    scenario = data["scenarios"][name]
     assert scenario["error"] is None, scenario["notes"]
+    return scenario
+
+
+def test_bench_smoke_scaleout_loses_no_line_beside_one_process(tmp_path):
+    scenario = _smoke_needing(tmp_path, "scaleout", "bench.services")
     scaled, one = scenario["figures"]["scale_out"], scenario["baseline"]["one_process"]
     for figures in (scaled, one):
         assert figures["deliveries"] == figures["viewers"] * figures["lines"] * figures["runs"], figures
@@ -62,15 +67,7 @@ def test_bench_smoke_scaleout_loses_no_line_beside_one_process(tmp_path):
 
 
 def test_bench_smoke_fleet_page_measures_the_streamed_page_and_its_replay(tmp_path):
-    sys.path.insert(0, str(ROOT))
-    from bench.scenarios.fleet_page import missing
-
-    absent = missing()
-    if absent:
-        pytest.skip(absent)
-    _, data = _smoke(tmp_path, "fleet_page")
-    scenario = data["scenarios"]["fleet_page"]
-    assert scenario["error"] is None, scenario["notes"]
+    scenario = _smoke_needing(tmp_path, "fleet_page", "bench.scenarios.fleet_page")
     assert scenario["baseline"]["what"]
     targets = scenario["figures"]["targets"]
     for figures in scenario["figures"]["runs"] + scenario["baseline"]["runs"]:
