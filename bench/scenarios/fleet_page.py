@@ -164,6 +164,7 @@ def one_run(server: BenchServer, context, targets: int, p: dict) -> tuple[dict, 
 
 
 def worst(runs: list[dict]) -> dict:
+    """Each figure's highest over the runs (the goals bound the worst stall, see above)."""
     return {key: max(figures[key] for figures in runs) for key in ("longestTaskMs", "longestFleetFrameMs", "longTasks")}
 
 
