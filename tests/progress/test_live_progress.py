@@ -13,6 +13,7 @@ from ..streaming.sse_client import SSEStream
 from .helpers import FIXTURES, summary_of
 
 RATE = 4  # the default per-target rate (BOLTDECK_PROGRESS_EVENTS_PER_SECOND)
+STAMP_SLACK = 0.25  # seconds: how late a progress event may be stamped after the throttle let it go
 
 
 def streamed_run(server, path: str, body: dict) -> list[dict]:
@@ -54,7 +55,10 @@ def test_a_flood_of_markers_gives_at_most_the_rate_per_target_and_the_exact_last
         progress = of_type(events, "progress", target)
         assert progress[-1]["data"]["percent"] == 77
         span = _seconds(progress[-1]["timestamp"]) - _seconds(progress[0]["timestamp"])
-        assert len(progress) <= RATE * span + 2, (len(progress), span)
+        # The throttle spaces its emissions by the monotonic clock; an event's timestamp is taken
+        # when the event log's lock is free, which a store write of the flood may delay (by tens of
+        # ms under load). STAMP_SLACK allows for that; the 10,000 markers would give far more.
+        assert len(progress) <= RATE * (span + STAMP_SLACK) + 2, (len(progress), span)
 
 
 def _seconds(timestamp: str) -> float:
