@@ -10,14 +10,14 @@ measured by the `fleet_page` benchmark (bench/scenarios/fleet_page.py), not time
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN, ADMIN_PASSWORD, TEST_PROJECT, LiveServer
+from bench.scenarios.fleet_page import COMMAND, fleet_project
+from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
 
 from .conftest import _make_ui
 from .helpers import UI, start
@@ -26,24 +26,13 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 FLEET = [f"n{i:03d}" for i in range(1, 201)]
-# Every target sleeps 2-5 s (by its shell's pid), so the page is open before the results come.
-COMMAND = (
-    "sleep $((2 + $$ % 4)); echo begin; "
-    "for i in 1 2 3; do mkdir {locks}/$i 2>/dev/null && {{ echo outlier $i; echo end; exit 3; }}; done; "
-    "echo same; echo end"
-)
 
 
 @pytest.fixture(scope="module")
 def fleet_server(tmp_path_factory):
     """A live server whose Bolt project has the 200 targets n001..n200, all on the local transport."""
     root = tmp_path_factory.mktemp("fleet")
-    project = root / "project"
-    project.mkdir()
-    shutil.copy(TEST_PROJECT / "bolt-project.yaml", project)
-    entries = "".join(f"  - uri: localhost\n    name: {name}\n    config:\n      transport: local\n" for name in FLEET)
-    (project / "inventory.yaml").write_text(f"targets:\n{entries}")
-    live = LiveServer(root, bolt_project=project, sse_heartbeat_seconds=1).start()
+    live = LiveServer(root, bolt_project=fleet_project(root, FLEET), sse_heartbeat_seconds=1).start()
     yield live
     live.stop()
 
@@ -64,7 +53,8 @@ def streamed_fleet(browser, fleet_server, tmp_path_factory):
     locks = tmp_path_factory.mktemp("locks")
     context, ui = _make_ui(browser, fleet_server, expert=False, role="admin")
     page = ui.page
-    execution = start(fleet_server, "/api/commands", {"targets": ["all"], "command": COMMAND.format(locks=locks)})
+    command = COMMAND.format(sleep=2, spread=4, locks=locks)  # every target sleeps 2-5 s: the page opens first
+    execution = start(fleet_server, "/api/commands", {"targets": ["all"], "command": command})
     ui.goto(f"/executions/{execution}")
     page.locator("bd-fleet-view .fleet").wait_for()
     assert counts(page)["running"] > 0  # open before the results came: they stream into it
